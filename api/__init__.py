@@ -1,0 +1,1 @@
+"""Interfaces: the wijken CLI and the HTTP service."""

@@ -1,0 +1,59 @@
+"""The HTTP app factory: it only assembles settings, lifespan, middleware, errors and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from api.error_handlers import install_error_handlers
+from api.middleware import BodyLimitMiddleware, VaryAcceptMiddleware
+from api.routes import linkeddata, sparql
+from kg.errors import WijkenError
+from kg.settings import Settings, get_settings
+from kg.sparql_worker import pool_for
+
+
+def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
+    """The wijken HTTP app. Pass `kb` to serve an existing KnowledgeBase (tests do); otherwise
+    the lifespan builds one from `settings` at startup (never at import time)."""
+    if settings is None:
+        settings = kb.settings if kb is not None else get_settings()
+    resolved: Settings = settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if kb is None:
+            from kg.knowledgebase import KnowledgeBase
+
+            base = await run_in_threadpool(KnowledgeBase.from_settings, resolved)
+        else:
+            base = kb
+        if base.store.data_dir is None:
+            raise WijkenError("the SPARQL endpoint needs an on-disk data directory")
+        pool = pool_for(resolved, base.store.data_dir)
+        await run_in_threadpool(pool.start)
+        app.state.kb, app.state.sparql_pool = base, pool
+        try:
+            yield
+        finally:
+            pool.close()
+            if kb is None:
+                base.close()
+
+    app = FastAPI(
+        title="wijken",
+        summary="Knowledge graph and Dutch semantic search for the 100 WIJKEN PLATFORM",
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.settings = resolved
+    install_error_handlers(app)
+    app.add_middleware(VaryAcceptMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=resolved.max_request_bytes)
+    app.include_router(sparql.router)
+    app.include_router(linkeddata.build_router(resolved))
+    return app

@@ -1,0 +1,183 @@
+"""The `wijken` command: thin commands over the KnowledgeBase, clean errors, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kg.errors import IngestError, WijkenError
+from kg.settings import Settings
+
+app = typer.Typer(
+    name="wijken",
+    help="Knowledge graph and Dutch semantic search for the 100 WIJKEN PLATFORM.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", envvar="WIJKEN_DATA_DIR", show_envvar=True,
+                 help="Data directory (store and index). Default: ./wijken-data."),
+]
+
+
+def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error for a user (no traceback) and return the exit to raise."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def knowledge_base(data_dir: Path | None, *, read_only: bool = False, **overrides: Any
+                   ) -> Iterator[Any]:
+    """Open the knowledge base of a data directory; turn domain errors into clean exits."""
+    from kg.knowledgebase import KnowledgeBase
+
+    try:
+        settings = _settings(data_dir, **overrides)
+    except Exception as exc:  # pydantic ValidationError from an env var or option
+        raise fail(f"invalid setting: {exc}", 2) from None
+    kb = None
+    try:
+        kb = KnowledgeBase.from_settings(settings, read_only=read_only)
+        yield kb
+    except IngestError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    except WijkenError as exc:
+        raise fail(str(exc)) from None
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        if kb is not None:
+            kb.close()
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar fed by (stage, done, total) callbacks; silent when not a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    labels = {"read": "Lezen", "link": "Koppelen", "write": "Schrijven", "embed": "Embedden",
+              "index": "Indexeren"}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), transient=False, disable=not sys.stderr.isatty(),
+                  console=__import__("rich.console").console.Console(stderr=True)) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@app.command()
+def init(data_dir: DataDir = None) -> None:
+    """Create the data directory and load the ontology, schemes and municipalities."""
+    with knowledge_base(data_dir) as kb:
+        stats = kb.stats()
+        typer.echo(f"ready: {kb.data_dir} ({stats.triples} triples)")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories to ingest.")],
+    data_dir: DataDir = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] =
+    False,
+    force: Annotated[bool, typer.Option("--force", help="Re-ingest unchanged files too.")] =
+    False,
+) -> None:
+    """Ingest JSONL, CSV, XLSX, Markdown or RDF records (a directory is walked)."""
+    with knowledge_base(data_dir) as kb, progress_bar() as progress:
+        report = kb.ingest(paths, dry_run=dry_run, force=force, progress=progress)
+    verb = "would change" if dry_run else "changed"
+    for f in report.files:
+        detail = "" if f.status == "unchanged" else (
+            f" (+{len(f.added)} ~{len(f.updated)} -{len(f.removed)})")
+        typer.echo(f"{f.status:9} {f.records:5} records  {f.path}{detail}")
+    n = sum(f.status != "unchanged" for f in report.files)
+    typer.echo(f"{'dry run: ' if dry_run else ''}{n} file(s) {verb}, "
+               f"{len(report.ids('added'))} added, {len(report.ids('updated'))} updated, "
+               f"{len(report.ids('removed'))} removed")
+
+
+@app.command()
+def stats(data_dir: DataDir = None,
+          as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Counts of records per type, theme and municipality."""
+    with knowledge_base(data_dir) as kb:
+        s = kb.stats()
+    if as_json:
+        typer.echo(json.dumps(s.__dict__, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{s.triples} triples in {s.source_graphs} source file graph(s)")
+    for title, counts in (("type", s.types), ("theme", s.themes),
+                          ("municipality", s.municipalities)):
+        typer.echo(f"\nper {title}:")
+        for name, n in counts.items():
+            typer.echo(f"  {name:30} {n:6}")
+
+
+@app.command()
+def sparql(
+    query: Annotated[str, typer.Argument(help="A SPARQL 1.1 query (or @file to read one).")],
+    data_dir: DataDir = None,
+    fmt: Annotated[str, typer.Option("--format", help="json | csv | table (SELECT/ASK); "
+                                     "CONSTRUCT/DESCRIBE print Turtle.")] = "table",
+) -> None:
+    """Run a SPARQL query over the union of all graphs."""
+    from api.sparql_format import render
+
+    if fmt not in ("json", "csv", "table"):
+        raise fail(f"unknown --format {fmt!r}; use json, csv or table", 2)
+    if query.startswith("@"):
+        try:
+            query = Path(query[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"cannot read the query file: {exc}", 2) from None
+    with knowledge_base(data_dir, read_only=False) as kb:
+        typer.echo(render(kb.sparql(query), fmt), nl=False)
+
+
+@app.command()
+def export(
+    data_dir: DataDir = None,
+    fmt: Annotated[str, typer.Option("--format", help="ttl | nt | jsonld | trig | nq")] = "trig",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] =
+    None,
+) -> None:
+    """Export the whole graph (TriG/N-Quads keep the named graphs)."""
+    with knowledge_base(data_dir) as kb:
+        data = kb.export(fmt)
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        typer.echo(f"wrote {len(data)} bytes to {output}", err=True)
+
+
+def main() -> None:
+    """Entry point of the `wijken` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

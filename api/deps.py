@@ -1,0 +1,44 @@
+"""Typed FastAPI dependencies for what the app's lifespan builds once: settings, KB, SPARQL pool."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request
+
+from kg.settings import Settings
+from kg.sparql_worker import SparqlWorkerPool
+from kg.store import Store
+
+
+class KnowledgeBaseLike(Protocol):
+    """The part of `kg.knowledgebase.KnowledgeBase` the SPARQL and linked-data routes use."""
+
+    settings: Settings
+    store: Store
+
+    def after_update(self) -> None:
+        """Bring derived indexes up to date after a SPARQL update."""
+        ...
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_kb(request: Request) -> Any:
+    """The knowledge base built by the lifespan."""
+    return request.app.state.kb
+
+
+def get_sparql_pool(request: Request) -> SparqlWorkerPool:
+    """The SPARQL worker pool started by the lifespan."""
+    pool: SparqlWorkerPool = request.app.state.sparql_pool
+    return pool
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+KnowledgeBaseDep = Annotated[KnowledgeBaseLike, Depends(get_kb)]
+SparqlPoolDep = Annotated[SparqlWorkerPool, Depends(get_sparql_pool)]

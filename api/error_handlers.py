@@ -1,0 +1,80 @@
+"""One JSON error shape for every failure the HTTP app reports.
+
+    {"error": {"status": 404, "code": "not-found", "message": "…", "detail": null}}
+
+Domain errors (`kg.errors.WijkenError`) carry their status and code; request validation,
+unknown routes and methods, and unexpected exceptions are mapped to the same shape. Unexpected
+exceptions are logged, never echoed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kg.errors import IngestError, WijkenError
+
+logger = logging.getLogger(__name__)
+HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    detail: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The one error response shape; a 401 always names the Bearer scheme."""
+    body = {"error": {"status": status, "code": code, "message": message, "detail": detail}}
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="wijken"')
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+
+
+async def _wijken_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, WijkenError)
+    detail = [str(p) for p in exc.problems] if isinstance(exc, IngestError) else None
+    if exc.status >= 500:
+        logger.warning("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(exc.status, exc.code, str(exc), detail)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(422, "invalid-request", "the request is not valid", exc.errors())
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http-error")
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unexpected error in %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal-error", "internal error; see the server log")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error of `app` through the one JSON shape."""
+    app.add_exception_handler(WijkenError, _wijken_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

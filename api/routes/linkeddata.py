@@ -1,0 +1,223 @@
+"""Linked-data dereferencing: every IRI wijken mints answers on this server.
+
+`https://w3id.org/100wijken/{path}` is served at `/{path}` (w3id redirects there): records at
+`/id/{type}/{id}`, concepts at `/id/concept/…`, schemes at `/id/conceptscheme/…`, provinces at
+`/id/provincie/…`, source graphs at `/id/graph/…` and the ontology at `/ns`. With another
+`base_iri`, records are also served at that IRI's path. Municipalities are the Flemish register's
+IRIs and are not served here. Formats by `Accept` (or `?format=`): Turtle (default), HTML,
+JSON-LD (compacted with the published `/context.jsonld`), N-Triples, RDF/XML.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
+
+from api.deps import KnowledgeBaseDep
+from api.ld_html import render_page
+from api.sparql_protocol import RDFLIB_SERIALIZERS, negotiate
+from kg.errors import NotFoundError, UserError
+from kg.namespaces import ONTOLOGY_IRI, PREFIXES, ROOT
+from kg.settings import Settings
+from kg.store import Store, from_ox
+
+# Offered representations; the first is the default for `*/*` (curl, most RDF clients).
+OFFERS = (
+    "text/turtle",
+    "text/html",
+    "application/ld+json",
+    "application/n-triples",
+    "application/rdf+xml",
+)
+FORMAT_PARAM = {
+    "ttl": "text/turtle",
+    "html": "text/html",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+}
+# Incoming links beyond this are left out of a description (a theme has many items).
+MAX_INCOMING = 500
+XSD_STRING = str(XSD.string)
+_LABELS = "VALUES ?lp { rdfs:label skos:prefLabel }"
+
+_ID = {"@type": "@id"}
+_NL = {"@language": "nl"}
+CONTEXT: dict[str, Any] = {
+    "@context": {
+        **PREFIXES,
+        "label": {"@id": "rdfs:label", **_NL},
+        "comment": {"@id": "rdfs:comment", **_NL},
+        "description": {"@id": "dct:description", **_NL},
+        "identifier": "dct:identifier",
+        "date": {"@id": "dct:date", "@type": "xsd:date"},
+        "altLabel": {"@id": "skos:altLabel", **_NL},
+        "prefLabel": {"@id": "skos:prefLabel", **_NL},
+        "notation": "skos:notation",
+        "inScheme": {"@id": "skos:inScheme", **_ID},
+        "subject": {"@id": "dct:subject", **_ID},
+        "subtype": {"@id": "dct:type", **_ID},
+        "municipality": {"@id": "wk:municipality", **_ID},
+        "neighbourhood": {"@id": "wk:neighbourhood", **_ID},
+        "involves": {"@id": "wk:involves", **_ID},
+        "overcomes": {"@id": "wk:overcomes", **_ID},
+        "addresses": {"@id": "wk:addresses", **_ID},
+        "usesMeasure": {"@id": "wk:usesMeasure", **_ID},
+        "related": {"@id": "wk:related", **_ID},
+        "mentions": {"@id": "wk:mentions", **_ID},
+        "source": {"@id": "dct:source", **_ID},
+        "wasGeneratedBy": {"@id": "prov:wasGeneratedBy", **_ID},
+        "url": {"@id": "schema:url", **_ID},
+        "pioneer": {"@id": "wk:pioneer", "@type": "xsd:boolean"},
+    }
+}
+
+
+class IriPaths:
+    """Maps minted IRIs to local paths and back."""
+
+    def __init__(self, base_iri: str) -> None:
+        self.prefixes: list[tuple[str, str]] = [(ROOT, "/")]
+        if not base_iri.startswith(ROOT):
+            self.prefixes.insert(0, (base_iri, urlparse(base_iri).path))
+
+    def path_for(self, iri: str) -> str | None:
+        """The local path that serves `iri`, or None for IRIs served elsewhere."""
+        for iri_prefix, path_prefix in self.prefixes:
+            if iri.startswith(iri_prefix):
+                return path_prefix + iri[len(iri_prefix) :]
+        return None
+
+    def iri_for(self, path: str) -> str:
+        """The IRI a local path stands for."""
+        for iri_prefix, path_prefix in self.prefixes:
+            if path.startswith(path_prefix):
+                return iri_prefix + path[len(path_prefix) :]
+        raise NotFoundError(f"no resource at {path}")
+
+
+def describe(store: Store, iri: str) -> Graph:
+    """The item's triples, labels of what it links to, and incoming links (with labels)."""
+    node = f"<{iri}>"
+    prologue = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdfs", "skos"))
+    # Consumed at once: pyoxigraph results must be dropped on the thread that made them.
+    out = list(
+        store.query(f"""{prologue}CONSTRUCT {{ {node} ?p ?o . ?o ?lp ?ol }} WHERE {{
+        {node} ?p ?o OPTIONAL {{ ?o ?lp ?ol {_LABELS} }} }}""")
+    )
+    incoming = list(
+        store.query(f"""{prologue}CONSTRUCT {{ ?s ?p {node} . ?s ?lp ?sl }} WHERE {{
+        {{ SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {node} }} LIMIT {MAX_INCOMING} }}
+        OPTIONAL {{ ?s ?lp ?sl {_LABELS} }} }}""")
+    )
+    graph = _graph([*out, *incoming])
+    if (URIRef(iri), None, None) not in graph:
+        raise NotFoundError(f"no resource {iri}")
+    return graph
+
+
+def _term(term: Any) -> Node:
+    # Plain literals stay plain (Oxigraph reports them as xsd:string).
+    if isinstance(term, ox.Literal) and not term.language and term.datatype.value == XSD_STRING:
+        return Literal(term.value)
+    return from_ox(term)
+
+
+def _graph(triples: list[Any]) -> Graph:
+    graph = Graph()
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns)
+    for t in triples:
+        graph.add((_term(t.subject), _term(t.predicate), _term(t.object)))
+    return graph
+
+
+def predicate_labels(store: Store, graph: Graph) -> dict[str, str]:
+    """Dutch labels (else any) of the predicates and classes used in `graph`, from the store."""
+    terms = {str(p) for p in graph.predicates()} | {str(o) for o in graph.objects(None, RDF.type)}
+    if not terms:
+        return {}
+    values = " ".join(f"<{t}>" for t in sorted(terms))
+    rows = store.select(f"""SELECT ?t ?l WHERE {{ VALUES ?t {{ {values} }}
+        ?t <{RDFS.label}>|<{SKOS.prefLabel}> ?l }} ORDER BY DESC(lang(?l) = "nl")""")
+    labels: dict[str, str] = {}
+    for row in rows:
+        labels.setdefault(str(row["t"]), str(row["l"]))
+    return labels
+
+
+def represent(
+    request: Request,
+    store: Store,
+    graph: Graph,
+    subject: str,
+    paths: IriPaths,
+    format_param: str | None,
+) -> Response:
+    """The negotiated representation of `graph`, a description of `subject`."""
+    if format_param is not None:
+        if format_param not in FORMAT_PARAM:
+            raise UserError(f"unknown format {format_param!r}; use {', '.join(FORMAT_PARAM)}")
+        media_type: str | None = FORMAT_PARAM[format_param]
+    else:
+        media_type = negotiate(request.headers.get("accept"), OFFERS)
+    if media_type is None:
+        from kg.sparql_worker import NotAcceptableError
+
+        raise NotAcceptableError(f"this resource is available as {', '.join(OFFERS)}")
+    if media_type == "text/html":
+        page = render_page(graph, subject, paths.path_for, predicate_labels(store, graph))
+        return Response(page, media_type="text/html; charset=utf-8")
+    if media_type == "application/ld+json":
+        compact = json.loads(
+            graph.serialize(format="json-ld", context=CONTEXT["@context"], auto_compact=True)
+        )
+        compact["@context"] = str(request.url_for("jsonld_context"))
+        return JSONResponse(compact, media_type="application/ld+json")
+    body = graph.serialize(format=RDFLIB_SERIALIZERS[media_type], encoding="utf-8")
+    return Response(body, media_type=media_type)
+
+
+def build_router(settings: Settings) -> APIRouter:
+    """The linked-data routes for the configured base IRI."""
+    router = APIRouter(tags=["linked data"])
+    paths = IriPaths(settings.base_iri)
+    FormatParam = Annotated[
+        str | None, Query(alias="format", description=f"One of {', '.join(FORMAT_PARAM)}.")
+    ]
+
+    @router.get("/context.jsonld", name="jsonld_context", summary="The JSON-LD @context")
+    def jsonld_context() -> JSONResponse:
+        """The `@context` that JSON-LD descriptions refer to: prefixes and main properties."""
+        return JSONResponse(CONTEXT, media_type="application/ld+json")
+
+    @router.get("/ns", summary="The wijken ontology")
+    def ontology_document(
+        request: Request, kb: KnowledgeBaseDep, fmt: FormatParam = None
+    ) -> Response:
+        """The OWL ontology `https://w3id.org/100wijken/ns` (Turtle, JSON-LD, HTML…)."""
+        import ontology
+
+        graph = ontology.load_ontology()
+        return represent(request, kb.store, graph, ONTOLOGY_IRI, paths, fmt)
+
+    def resource(request: Request, kb: KnowledgeBaseDep, fmt: FormatParam = None) -> Response:
+        """A record, concept, concept scheme, province or source graph, described."""
+        iri = paths.iri_for(request.url.path)
+        return represent(request, kb.store, describe(kb.store, iri), iri, paths, fmt)
+
+    served = {"/id/{rest:path}", "/graph/{rest:path}"}
+    for iri_prefix, path_prefix in paths.prefixes:
+        if iri_prefix != ROOT:
+            served.add(path_prefix + "{rest:path}")
+    for path in sorted(served):
+        router.add_api_route(path, resource, methods=["GET"], summary="Dereference an IRI")
+    return router

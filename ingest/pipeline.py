@@ -1,0 +1,251 @@
+"""The ingest pipeline: parse → validate → resolve → link mentions → RDF → SHACL → one write.
+
+Each source file becomes one named graph. A file whose content hash is already in the store is
+skipped, a changed file replaces its graph (so removed records disappear), and a run with any
+problem writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, XSD
+
+from ingest import shacl
+from ingest.mapping import RecordMapper, add_all
+from ingest.nlp import MentionLinker, Term
+from ingest.readers import RDF_SUFFIXES, READERS, SUPPORTED_SUFFIXES, has_front_matter
+from ingest.records import RawRecord, SourceRecord, validate
+from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_removal, resolve
+from kg import queries
+from kg.errors import IngestError, Problem
+from kg.store import Store
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FileReport:
+    """What an ingest run did (or would do) with one file."""
+
+    path: str
+    graph: str
+    status: str  # "new", "changed", "unchanged"
+    records: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    """The outcome of an ingest run."""
+
+    files: list[FileReport]
+    dry_run: bool
+
+    @property
+    def changed(self) -> bool:
+        """Whether the run changed (or, dry, would change) the store."""
+        return any(f.status != "unchanged" for f in self.files)
+
+    def ids(self, kind: str) -> list[str]:
+        """Record ids added, updated or removed over all files."""
+        return sorted({i for f in self.files for i in getattr(f, kind)})
+
+
+def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
+    """The files to ingest: the paths given and every supported file below a directory."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or p.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    continue
+                if any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue
+                if p.suffix.lower() in (".md", ".markdown") and not has_front_matter(p):
+                    continue  # READMEs and notes beside the data are not records
+                files.append(p)
+        elif path.is_file():
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                problems.append(Problem(str(path), None, None, "unsupported file type; use "
+                                        f"one of {', '.join(SUPPORTED_SUFFIXES)}"))
+            else:
+                files.append(path)
+        else:
+            problems.append(Problem(str(path), None, None, "no such file or directory"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return unique, problems
+
+
+def graph_iri(base_iri: str, path: Path) -> str:
+    """The named graph of a source file: stable for its absolute path."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
+    stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "file"
+    return f"{base_iri}graph/{stem}-{digest}"
+
+
+def _content_hash(path: Path) -> str:
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Ingestor:
+    """Runs the pipeline against one store."""
+
+    def __init__(self, store: Store, *, base_iri: str, progress: Progress | None = None) -> None:
+        self.store = store
+        self.base_iri = base_iri
+        self.progress = progress or (lambda stage, done, total: None)
+
+    def run(self, paths: Sequence[Path], *, dry_run: bool = False, force: bool = False,
+            label: Callable[[Path], str] = str) -> IngestReport:
+        """Ingest files and directories; raises IngestError (writing nothing) on any problem."""
+        files, problems = discover(paths)
+        existing = {g.iri: g for g in queries.source_graphs(self.store)}
+        reports: list[FileReport] = []
+        batch: list[SourceRecord] = []
+        pending: dict[str, tuple[Path, str, list[SourceRecord], Graph | None]] = {}
+        for n, path in enumerate(files, start=1):
+            self.progress("read", n, len(files))
+            giri = graph_iri(self.base_iri, path)
+            digest = _content_hash(path)
+            old = existing.get(giri)
+            if old and old.content_hash == digest and not force:
+                reports.append(FileReport(str(path), giri, "unchanged", old.record_count))
+                continue
+            raws, extra, file_problems = self._read(path, label(path))
+            problems += file_problems
+            recs = []
+            for raw in raws:
+                record, record_problems = validate(raw)
+                problems += record_problems
+                if record is not None:
+                    recs.append(SourceRecord(record, raw))
+            batch += recs
+            pending[giri] = (path, digest, recs, extra)
+            reports.append(FileReport(str(path), giri, "changed" if old else "new", len(recs)))
+        if not pending:
+            if problems:
+                raise IngestError(problems)
+            return IngestReport(reports, dry_run)
+
+        known = queries.known_items(self.store)
+        vocabulary = Vocabulary(queries.theme_notations(self.store),
+                                queries.scheme_notations(self.store))
+        replaced = set(pending)
+        resolution = resolve(batch, known=known, replaced_graphs=replaced,
+                             vocabulary=vocabulary)
+        problems += resolution.problems
+        new_ids = {s.record.id for s in batch}
+        removed = {rid: item for rid, item in known.items()
+                   if item.graph in replaced and rid not in new_ids}
+        if removed:
+            referrers = queries.referrers(self.store, self.base_iri, removed, exclude=replaced)
+            problems += dangling_after_removal(removed, referrers)
+        if problems:
+            raise IngestError(problems)
+
+        graphs = self._build_graphs(pending, resolution, known)
+        problems += shacl.validate_graphs(self.store, graphs, pending, self.base_iri)
+        if problems:
+            raise IngestError(problems)
+        for report in reports:
+            if report.graph in pending:
+                ids = {s.record.id for s in pending[report.graph][2]}
+                old_ids = {rid for rid, item in known.items() if item.graph == report.graph}
+                report.added = sorted(ids - old_ids)
+                report.updated = sorted(ids & old_ids)
+                report.removed = sorted(old_ids - ids)
+        if not dry_run:
+            self.progress("write", 0, 1)
+            self.store.replace_graphs(graphs)
+            self.progress("write", 1, 1)
+        return IngestReport(reports, dry_run)
+
+    def _read(self, path: Path, label: str) -> tuple[list[RawRecord], Graph | None,
+                                                     list[Problem]]:
+        suffix = path.suffix.lower()
+        if suffix in RDF_SUFFIXES:
+            from ingest.rdf_input import read_rdf
+
+            return read_rdf(path, label, RDF_SUFFIXES[suffix], self.base_iri)
+        raws, problems = READERS[suffix](path, label)
+        return raws, None, problems
+
+    def _build_graphs(
+        self,
+        pending: dict[str, tuple[Path, str, list[SourceRecord], Graph | None]],
+        resolution: Resolution,
+        known: dict[str, KnownItem],
+    ) -> dict[str, Graph]:
+        batch = [s for _, _, recs, _ in pending.values() for s in recs]
+        terms = queries.mention_terms(self.store, exclude_graphs=set(pending))
+        terms += _batch_actor_terms(batch, self.base_iri)
+        linker = MentionLinker(terms)
+        texts = [f"{s.record.title}\n{s.record.text or ''}" for s in batch]
+        mentions: list[set[str]] = []
+        chunk = 512
+        for start in range(0, len(texts), chunk):
+            self.progress("link", start, len(texts))
+            mentions += linker.link(texts[start:start + chunk])
+        self.progress("link", len(texts), len(texts))
+        mapper = RecordMapper(self.base_iri, resolution.types)
+        by_record = {id(s): m for s, m in zip(batch, mentions, strict=True)}
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        graphs: dict[str, Graph] = {}
+        for giri, (path, digest, recs, extra) in pending.items():
+            g = Graph()
+            for s in recs:
+                own = str(mapper.iri(s.record.id)) if s.record.id in resolution.types else ""
+                add_all(g, mapper.triples(
+                    s.record,
+                    municipality_nis=resolution.municipality_nis.get(s.record.id),
+                    mentions=by_record[id(s)] - {own},
+                ))
+            if extra is not None:
+                for t in extra:
+                    g.add(t)
+            _add_provenance(g, URIRef(giri), path, digest, len(recs), now)
+            graphs[giri] = g
+        return graphs
+
+
+def _batch_actor_terms(batch: Iterable[SourceRecord], base_iri: str) -> list[Term]:
+    terms = []
+    for s in batch:
+        if s.record.type == "actor":
+            iri = f"{base_iri}actor/{s.record.id}"
+            terms += [Term(label, iri, "actor") for label in (s.record.title, *s.record.alt_labels)]
+    return terms
+
+
+def _add_provenance(g: Graph, giri: URIRef, path: Path, digest: str, count: int,
+                    when: dt.datetime) -> None:
+    from kg.namespaces import WK
+
+    g.add((giri, RDF.type, PROV.Entity))
+    g.add((giri, RDF.type, WK.SourceGraph))
+    g.add((giri, WK.sourceFile, Literal(str(path))))
+    g.add((giri, PROV.wasDerivedFrom, URIRef(path.resolve().as_uri())))
+    g.add((giri, WK.contentHash, Literal(digest)))
+    g.add((giri, WK.recordCount, Literal(count, datatype=XSD.integer)))
+    g.add((giri, PROV.generatedAtTime, Literal(when.isoformat(), datatype=XSD.dateTime)))
+    g.add((giri, DCTERMS.format, Literal(_media_type(path))))
+
+
+def _media_type(path: Path) -> str:
+    return {
+        ".csv": "text/csv", ".jsonl": "application/jsonl", ".ndjson": "application/jsonl",
+        ".md": "text/markdown", ".markdown": "text/markdown", ".ttl": "text/turtle",
+        ".jsonld": "application/ld+json", ".json-ld": "application/ld+json",
+        ".nt": "application/n-triples",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }.get(path.suffix.lower(), "application/octet-stream")

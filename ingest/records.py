@@ -1,0 +1,185 @@
+"""The record model: the fixed field names every input format maps to, validated by pydantic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kg.errors import Problem
+from kg.namespaces import RECORD_TYPES
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+RecordType = Literal[
+    "lesson", "threshold", "measure", "breakthrough", "actor", "neighbourhood", "activity",
+    "document",
+]
+LIST_FIELDS = ("themes", "actors", "thresholds", "measures", "related", "alt_labels")
+REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
+    # field -> the record types it may point at (empty: any type)
+    "neighbourhood": ("neighbourhood",),
+    "actors": ("actor",),
+    "thresholds": ("threshold",),
+    "measures": ("measure",),
+    "related": (),
+    "source": ("activity", "document"),
+}
+
+
+class Record(BaseModel):
+    """One lesson, threshold, measure, breakthrough, actor, neighbourhood, activity or document."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    id: str = Field(max_length=120, description="Unique id, `[a-z0-9][a-z0-9-]*`.")
+    type: RecordType = Field(description="The record type.")
+    title: str = Field(min_length=1, max_length=500, description="Title (Dutch).")
+    text: str | None = Field(default=None, max_length=100_000, description="Body text (Dutch).")
+    themes: tuple[str, ...] = Field(default=(), description="Theme notations.")
+    municipality: str | None = Field(default=None, description="Municipality name or NIS code.")
+    neighbourhood: str | None = Field(default=None, description="Id of a neighbourhood record.")
+    actors: tuple[str, ...] = Field(default=(), description="Ids of actor records.")
+    thresholds: tuple[str, ...] = Field(default=(), description="Ids of threshold records.")
+    measures: tuple[str, ...] = Field(default=(), description="Ids of measure records.")
+    related: tuple[str, ...] = Field(default=(), description="Ids of related records.")
+    source: str | None = Field(default=None, description="Id of the activity or document.")
+    date: dt.date | None = Field(default=None, description="ISO date.")
+    alt_labels: tuple[str, ...] = Field(default=(), description="Other names, abbreviations.")
+    subtype: str | None = Field(default=None, description="Notation in the type's scheme.")
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    pioneer: bool | None = Field(default=None, description="A pioneer neighbourhood.")
+
+    @field_validator("id", "neighbourhood", "source")
+    @classmethod
+    def _check_id(cls, value: str | None) -> str | None:
+        if value is not None and not ID_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a valid id (lowercase a-z, 0-9 and '-')")
+        return value
+
+    @field_validator("actors", "thresholds", "measures", "related")
+    @classmethod
+    def _check_ids(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not ID_PATTERN.match(value):
+                raise ValueError(f"{value!r} is not a valid id (lowercase a-z, 0-9 and '-')")
+        return values
+
+    @field_validator(*LIST_FIELDS, mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = value.split("|")
+        if isinstance(value, list | tuple):
+            out: list[str] = []
+            for v in value:
+                if not isinstance(v, str | int):
+                    raise ValueError("must be a list of strings")
+                s = str(v).strip()
+                if s and s not in out:
+                    out.append(s)
+            return tuple(out)
+        return value
+
+    @field_validator("text", "municipality", "neighbourhood", "source", "subtype", "url",
+                     mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)")
+        return value
+
+    @field_validator("pioneer", mode="before")
+    @classmethod
+    def _bool(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            v = value.strip().lower()
+            if not v:
+                return None
+            if v in {"true", "ja", "yes", "1", "waar"}:
+                return True
+            if v in {"false", "nee", "no", "0", "onwaar"}:
+                return False
+            raise ValueError(f"{value!r} is not true/false")
+        return value
+
+    def references(self) -> list[tuple[str, str]]:
+        """(field, id) pairs of every record this one points at."""
+        refs: list[tuple[str, str]] = []
+        for name in REFERENCE_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                refs.append((name, value))
+            elif value:
+                refs.extend((name, v) for v in value)
+        return refs
+
+
+FIELD_NAMES = tuple(Record.model_fields)
+
+
+@dataclass
+class RawRecord:
+    """A record as read from a file, before validation: where it is and its field values."""
+
+    file: str
+    line: int | None
+    data: dict[str, Any]
+    field_lines: dict[str, int] = field(default_factory=dict)
+
+    def problem(self, field_name: str | None, message: str) -> Problem:
+        """A problem located at this record (and at the field's own line when known)."""
+        line = self.field_lines.get(field_name or "", self.line)
+        return Problem(self.file, line, field_name, message)
+
+
+@dataclass
+class SourceRecord:
+    """A validated record and where it came from."""
+
+    record: Record
+    raw: RawRecord
+
+
+def validate(raw: RawRecord) -> tuple[Record | None, list[Problem]]:
+    """Validate one raw record; every field problem is reported, not only the first."""
+    data = {k: v for k, v in raw.data.items() if not (v is None or v == "")}
+    unknown = sorted(set(data) - set(FIELD_NAMES))
+    problems = [
+        raw.problem(name, f"unknown field; known fields: {', '.join(FIELD_NAMES)}")
+        for name in unknown
+    ]
+    for name in unknown:
+        data.pop(name)
+    try:
+        record = Record.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else None
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                message = "is required"
+            elif err["type"] == "literal_error":
+                message = f"must be one of: {', '.join(RECORD_TYPES)}"
+            problems.append(raw.problem(name, message))
+        return None, problems
+    return (record if not problems else None), problems

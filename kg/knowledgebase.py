@@ -1,0 +1,210 @@
+"""The one core object: store + ingest + search over a data directory, without HTTP.
+
+The CLI, the HTTP app and the tests all build a `KnowledgeBase` the same way, with keyword
+arguments or from `Settings`. Heavy parts (the embedding model, the index, spaCy) load on first
+use, never at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+from rdflib import Graph, Literal, URIRef
+
+from kg import queries
+from kg.errors import NotFoundError, UserError
+from kg.items import Item, ItemReader
+from kg.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
+from kg.settings import Settings
+from kg.store import Store
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport, Progress
+    from search.engine import SearchEngine
+
+EXPORT_FORMATS = {
+    "ttl": (ox.RdfFormat.TURTLE, False),
+    "nt": (ox.RdfFormat.N_TRIPLES, False),
+    "jsonld": (ox.RdfFormat.JSON_LD, False),
+    "trig": (ox.RdfFormat.TRIG, True),
+    "nq": (ox.RdfFormat.N_QUADS, True),
+}
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts of records per type, theme and municipality, and of triples and graphs."""
+
+    types: dict[str, int]
+    themes: dict[str, int]
+    municipalities: dict[str, int]
+    triples: int
+    source_graphs: int
+
+
+def _reference_graphs() -> dict[str, Graph]:
+    import ontology
+    from kg.municipalities import municipality_graph
+
+    return {
+        reference_graph("ontology"): ontology.load_ontology(),
+        reference_graph("schemes"): ontology.load_schemes(),
+        reference_graph("municipalities"): municipality_graph(),
+    }
+
+
+def _fingerprint(g: Graph) -> str:
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in g)  # type: ignore[union-attr]
+    return "sha256:" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+class KnowledgeBase:
+    """The knowledge graph of a data directory, with ingest and search."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path | None,
+        base_iri: str = DEFAULT_BASE_IRI,
+        embedder: str = "e5-small",
+        threads: int = 1,
+        hnsw_threshold: int = 20_000,
+        read_only: bool = False,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or Settings(
+            data_dir=data_dir or Path("wijken-data"), base_iri=base_iri, embedder=embedder,
+            threads=threads, hnsw_threshold=hnsw_threshold)
+        self.data_dir = data_dir
+        self.base_iri = base_iri
+        self.read_only = read_only
+        self.store = Store(data_dir, read_only=read_only)
+        self.items = ItemReader(self.store, base_iri)
+        self._search: SearchEngine | None = None
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self.ensure_reference_data()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, read_only: bool = False) -> KnowledgeBase:
+        """Build from the settings (the CLI's and the HTTP app's way)."""
+        return cls(data_dir=settings.data_dir, base_iri=settings.base_iri,
+                   embedder=settings.embedder, threads=settings.threads,
+                   hnsw_threshold=settings.hnsw_threshold, read_only=read_only,
+                   settings=settings)
+
+    # -- reference data --------------------------------------------------------------------
+
+    def ensure_reference_data(self) -> bool:
+        """Load the ontology, schemes and municipalities once; reload them when they changed."""
+        wanted = _reference_graphs()
+        stale: dict[str, Graph] = {}
+        for iri, g in wanted.items():
+            digest = _fingerprint(g)
+            have = self.store.select(
+                f"SELECT ?h WHERE {{ GRAPH <{iri}> {{ <{iri}> <{WK.contentHash}> ?h }} }}")
+            if not have or str(have[0]["h"]) != digest:
+                g.add((URIRef(iri), WK.contentHash, Literal(digest)))
+                stale[iri] = g
+        if stale:
+            with self._write_lock:
+                self.store.replace_graphs(stale)
+        return bool(stale)
+
+    # -- ingest ----------------------------------------------------------------------------
+
+    def ingest(self, paths: Sequence[Path], *, dry_run: bool = False, force: bool = False,
+               progress: Progress | None = None, sync_index: bool = True) -> IngestReport:
+        """Ingest files or directories into the store, then bring the search index up to date.
+
+        Raises `IngestError` with every problem (and writes nothing) when the input is invalid.
+        """
+        from ingest.pipeline import Ingestor
+
+        if sync_index and not dry_run:
+            self.search_engine.check_model()  # refuse before the store changes
+        with self._write_lock:
+            report = Ingestor(self.store, base_iri=self.base_iri, progress=progress).run(
+                paths, dry_run=dry_run, force=force)
+        if sync_index and not dry_run and report.changed:
+            self.search_engine.sync(progress=progress)
+        return report
+
+    # -- search ----------------------------------------------------------------------------
+
+    @property
+    def search_engine(self) -> SearchEngine:
+        """The hybrid search engine (loads the embedder and the index on first use)."""
+        if self._search is None:
+            from search.engine import SearchEngine
+
+            self._search = SearchEngine(self)
+        return self._search
+
+    def search(self, query: str, *, k: int = 10, filters: dict[str, str] | None = None
+               ) -> Any:
+        """Hybrid search for a Dutch question; see `search.engine.SearchEngine.search`."""
+        return self.search_engine.search(query, k=k, filters=filters)
+
+    def after_update(self) -> None:
+        """Bring derived indexes up to date after a write that bypassed `ingest`."""
+        if self._search is not None or (self.data_dir and (self.data_dir / "index").exists()):
+            self.search_engine.sync()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def item(self, record_id: str) -> Item:
+        """A record with all its links, both directions, labels resolved."""
+        found = self.items.get(record_id)
+        if found is None:
+            raise NotFoundError(f"no record with id {record_id!r}")
+        return found
+
+    def stats(self) -> Stats:
+        """Counts per type, theme and municipality."""
+        p = sparql_prefixes()
+        types = {r["t"].split("#")[-1]: int(r["n"]) for r in self._rows(p + """
+            SELECT ?t (COUNT(?s) AS ?n) WHERE { ?s dct:identifier ?id ; a ?t
+              FILTER (STRSTARTS(STR(?t), STR(wk:))) FILTER (?t NOT IN (wk:Municipality,
+              wk:Province)) } GROUP BY ?t ORDER BY ?t""")}
+        themes = {r["l"]: int(r["n"]) for r in self._rows(p + """
+            SELECT ?l (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s dct:identifier ?id ;
+              dct:subject ?c . ?c skos:notation ?l } GROUP BY ?l ORDER BY DESC(?n) ?l""")}
+        municipalities = {r["l"]: int(r["n"]) for r in self._rows(p + """
+            SELECT ?l (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s wk:municipality ?m ;
+              dct:identifier ?id . ?m a wk:Municipality ; rdfs:label ?l }
+            GROUP BY ?l ORDER BY DESC(?n) ?l""")}
+        return Stats(types, themes, municipalities, len(self.store),
+                     len(queries.source_graphs(self.store)))
+
+    def _rows(self, sparql: str) -> list[dict[str, str]]:
+        return [{k: str(v) for k, v in r.items()} for r in self.store.select(sparql)]
+
+    def sparql(self, query: str) -> Any:
+        """Run a SPARQL query over the union of all graphs (no time limit: CLI use)."""
+        try:
+            return self.store.query(query)
+        except SyntaxError as exc:
+            raise UserError(f"SPARQL syntax error: {exc}") from exc
+
+    def export(self, fmt: str) -> bytes:
+        """The whole dataset: Turtle, N-Triples or JSON-LD (merged) or TriG/N-Quads (graphs)."""
+        if fmt not in EXPORT_FORMATS:
+            raise UserError(f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+        rdf_format, with_graphs = EXPORT_FORMATS[fmt]
+        if with_graphs:
+            return self.store.dump(rdf_format)
+        triples = self.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        return bytes(ox.serialize(triples, format=rdf_format, prefixes=dict(PREFIXES)))
+
+    def close(self) -> None:
+        """Release the store and the index."""
+        if self._search is not None:
+            self._search.close()
+        self.store.close()

@@ -1,0 +1,112 @@
+"""Named read queries over the store that the ingest pipeline and the knowledge base share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kg.namespaces import (
+    CLASS_TO_TYPE,
+    CONCEPT_ROOT,
+    SCHEME_ROOT,
+    THEME_SCHEME,
+    sparql_prefixes,
+)
+from kg.store import Store
+
+P = sparql_prefixes()
+
+
+@dataclass(frozen=True)
+class SourceGraphInfo:
+    """A named graph from one ingested file, as its provenance triples describe it."""
+
+    iri: str
+    source_file: str
+    content_hash: str
+    record_count: int
+    generated_at: str
+
+
+def source_graphs(store: Store) -> list[SourceGraphInfo]:
+    """Every named graph that came from an ingested file."""
+    rows = store.select(P + """
+        SELECT ?g ?file ?hash ?n ?at WHERE { GRAPH ?g {
+          ?g a wk:SourceGraph ; wk:sourceFile ?file ; wk:contentHash ?hash ;
+             wk:recordCount ?n ; prov:generatedAtTime ?at } } ORDER BY ?file""")
+    return [SourceGraphInfo(str(r["g"]), str(r["file"]), str(r["hash"]), int(r["n"]),
+                            str(r["at"])) for r in rows]
+
+
+def known_items(store: Store):  # -> dict[str, KnownItem]
+    """Every record in the store by id: its type, graph and source file."""
+    from ingest.resolve import KnownItem
+
+    files = {g.iri: g.source_file for g in source_graphs(store)}
+    values = " ".join(f"<{c}>" for c in CLASS_TO_TYPE)
+    rows = store.select(P + f"""
+        SELECT ?id ?class ?g WHERE {{ GRAPH ?g {{ ?s a ?class ; dct:identifier ?id }}
+          VALUES ?class {{ {values} }} }}""")
+    out = {}
+    for r in rows:
+        g = str(r["g"])
+        out[str(r["id"])] = KnownItem(CLASS_TO_TYPE[r["class"]], g, files.get(g, g))
+    return out
+
+
+def scheme_notations(store: Store) -> dict[str, dict[str, str]]:
+    """scheme name -> notation -> concept IRI, for every wijken concept scheme in the store."""
+    rows = store.select(P + """
+        SELECT ?scheme ?notation ?c WHERE { ?c skos:inScheme ?scheme ; skos:notation ?notation }""")
+    out: dict[str, dict[str, str]] = {}
+    for r in rows:
+        scheme = str(r["scheme"])
+        if scheme.startswith(SCHEME_ROOT) and str(r["c"]).startswith(CONCEPT_ROOT):
+            out.setdefault(scheme.removeprefix(SCHEME_ROOT), {})[str(r["notation"])] = str(r["c"])
+    return out
+
+
+def theme_notations(store: Store) -> dict[str, str]:
+    """Theme notation -> concept IRI."""
+    return scheme_notations(store).get(THEME_SCHEME, {})
+
+
+def referrers(store: Store, base_iri: str, removed: Mapping, *, exclude: set[str]
+              ) -> dict[str, list[tuple[str, str]]]:
+    """For ids about to be removed: (source file, id) of records elsewhere that point at them."""
+    if not removed:
+        return {}
+    files = {g.iri: g.source_file for g in source_graphs(store)}
+    targets = " ".join(f"<{base_iri}{item.type}/{rid}>" for rid, item in removed.items())
+    rows = store.select(P + f"""
+        SELECT ?target ?rid ?g WHERE {{ GRAPH ?g {{ ?s ?p ?target ; dct:identifier ?rid }}
+          VALUES ?target {{ {targets} }} FILTER (?p != wk:mentions) }}""")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in rows:
+        g = str(r["g"])
+        if g in exclude:
+            continue
+        rid = str(r["target"]).rsplit("/", 1)[1]
+        out.setdefault(rid, []).append((files.get(g, g), str(r["rid"])))
+    return out
+
+
+def mention_terms(store: Store, *, exclude_graphs: set[str]):  # -> list[Term]
+    """Labels that name actors, municipalities and themes, for the mention linker."""
+    from ingest.nlp import Term
+
+    terms: list[Term] = []
+    rows = store.select(P + """
+        SELECT ?s ?label ?g WHERE { GRAPH ?g { ?s a wk:Actor .
+          { ?s rdfs:label ?label } UNION { ?s skos:altLabel ?label } } }""")
+    terms += [Term(str(r["label"]), str(r["s"]), "actor") for r in rows
+              if str(r["g"]) not in exclude_graphs]
+    rows = store.select(P + """
+        SELECT ?s ?label WHERE { ?s a wk:Municipality ; rdfs:label ?label }""")
+    terms += [Term(str(r["label"]), str(r["s"]), "municipality") for r in rows]
+    rows = store.select(P + f"""
+        SELECT ?s ?label WHERE {{ ?s skos:inScheme <{SCHEME_ROOT}{THEME_SCHEME}> .
+          {{ ?s skos:prefLabel ?label }} UNION {{ ?s skos:altLabel ?label }}
+          FILTER (lang(?label) = "nl") }}""")
+    terms += [Term(str(r["label"]), str(r["s"]), "theme") for r in rows]
+    return terms

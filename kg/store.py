@@ -1,0 +1,210 @@
+"""The persistent RDF store: Oxigraph on disk, with atomic named-graph replacement."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg.errors import StoreBusyError
+
+STORE_DIRNAME = "store"
+STATE_FILENAME = "state.json"
+
+
+def _nt(term: Node) -> str:
+    """A term in N-Triples syntax, which SPARQL `INSERT DATA` accepts."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        return term.n3()
+    if isinstance(term, BNode):
+        return f"_:b{term}"
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def to_ox(term: Node) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    """Convert an rdflib term to its pyoxigraph twin."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def from_ox(term: Any) -> Node:
+    """Convert a pyoxigraph term to its rdflib twin."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"unsupported term {term!r}")
+
+
+class Store:
+    """An Oxigraph dataset in `data_dir/store`, or in memory when `data_dir` is None.
+
+    Every write goes through `replace_graphs`, one SPARQL update, so it is atomic: either all
+    named graphs of an ingest run change, or none do. Each write bumps a generation counter in
+    `data_dir/state.json` that derived indexes use to notice they are stale.
+    """
+
+    def __init__(self, data_dir: Path | None = None, *, read_only: bool = False) -> None:
+        self.data_dir = data_dir
+        self.read_only = read_only
+        if data_dir is None:
+            self._ox = ox.Store()
+            self._memory_generation = 0
+            return
+        path = data_dir / STORE_DIRNAME
+        try:
+            if read_only:
+                if not path.exists():
+                    raise FileNotFoundError(f"no store in {data_dir}: run `wijken init` first")
+                self._ox = ox.Store.read_only(str(path))
+            else:
+                data_dir.mkdir(parents=True, exist_ok=True)
+                self._ox = ox.Store(str(path))
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusyError(
+                    f"the data directory {data_dir} is in use by another wijken process "
+                    "(stop `wijken serve` or the other command, or use another --data-dir)"
+                ) from exc
+            raise
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, for the SPARQL endpoint."""
+        return self._ox
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        custom_functions: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Run a SPARQL query. Without `default_graphs` the default graph is the union of all."""
+        kwargs: dict[str, Any] = {}
+        if default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if custom_functions:
+            kwargs["custom_functions"] = {ox.NamedNode(k): v for k, v in custom_functions.items()}
+        return self._ox.query(sparql, **kwargs)
+
+    def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Node]]:
+        """A SELECT query's solutions as dicts of rdflib terms (unbound variables left out)."""
+        result = self.query(sparql, **kwargs)
+        names = [v.value for v in result.variables]
+        rows = []
+        for solution in result:
+            row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = from_ox(value)
+            rows.append(row)
+        return rows
+
+    def named_graphs(self) -> list[str]:
+        """IRIs of every named graph in the store."""
+        return sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def graph(self, iri: str) -> Graph:
+        """A copy of one named graph as an rdflib Graph."""
+        g = Graph()
+        for quad in self._ox.quads_for_pattern(None, None, None, ox.NamedNode(iri)):
+            g.add((from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)))
+        return g
+
+    def has_graph(self, iri: str) -> bool:
+        """Whether a named graph with this IRI exists."""
+        return bool(self._ox.contains_named_graph(ox.NamedNode(iri)))
+
+    def __len__(self) -> int:
+        return len(self._ox)
+
+    def dump(self, fmt: ox.RdfFormat, *, graph: str | None = None) -> bytes:
+        """Serialise the dataset (or one graph) in an Oxigraph RDF format."""
+        if graph is not None:
+            return bytes(self._ox.dump(format=fmt, from_graph=ox.NamedNode(graph)))
+        return bytes(self._ox.dump(format=fmt))
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def replace_graphs(self, graphs: Mapping[str, Graph], *, drop: Iterable[str] = ()) -> None:
+        """Atomically replace named graphs with new content and drop others, in one update."""
+        if self.read_only:
+            raise PermissionError("the store is open read-only")
+        parts: list[str] = []
+        for iri in [*graphs, *drop]:
+            parts.append(f"DROP SILENT GRAPH <{iri}>")
+        for iri, g in graphs.items():
+            if len(g) == 0:
+                continue
+            body = "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} ." for s, p, o in g)
+            parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
+        if not parts:
+            return
+        self._ox.update(" ;\n".join(parts))
+        self._ox.flush()
+        self._bump_generation()
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update (atomic) and bump the generation."""
+        if self.read_only:
+            raise PermissionError("the store is open read-only")
+        self._ox.update(sparql)
+        self._ox.flush()
+        self._bump_generation()
+
+    # -- generation ------------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """A counter bumped by every write; derived indexes remember the one they reflect."""
+        if self.data_dir is None:
+            return self._memory_generation
+        state = self.data_dir / STATE_FILENAME
+        if not state.exists():
+            return 0
+        return int(json.loads(state.read_text(encoding="utf-8")).get("generation", 0))
+
+    def _bump_generation(self) -> None:
+        if self.data_dir is None:
+            self._memory_generation += 1
+            return
+        state = self.data_dir / STATE_FILENAME
+        tmp = state.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"generation": self.generation + 1}), encoding="utf-8")
+        os.replace(tmp, state)
+
+    def close(self) -> None:
+        """Flush and release the store (the RocksDB lock goes when the object is freed)."""
+        if not self.read_only:
+            self._ox.flush()
+        del self._ox

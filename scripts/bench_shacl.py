@@ -1,0 +1,136 @@
+"""Benchmark SHACL validation of ingest data: the SPARQL engine (ingest.shacl_sparql) against
+pyshacl on synthetic records mapped to triples the way ingest/mapping.py maps them.
+
+Prints a Markdown table. Usage (from the repository root):
+
+    PYTHONPATH=. python scripts/bench_shacl.py [--records 10000] [--pyshacl-records 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import time
+from importlib.metadata import version
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SKOS
+
+import ontology
+from ingest.mapping import RecordMapper, add_all
+from ingest.records import Record
+from ingest.shacl_sparql import CompiledShapes, load_store
+from kg.namespaces import DEFAULT_BASE_IRI, SUBTYPE_SCHEMES, WK, municipality_iri
+
+# share of each type among the records (sums to 1)
+MIX = {"lesson": 0.3, "threshold": 0.15, "measure": 0.15, "breakthrough": 0.1, "actor": 0.1,
+       "neighbourhood": 0.05, "activity": 0.1, "document": 0.05}
+NIS = ("44021", "11002", "24062", "31005", "71022", "12025", "46021", "34022")
+
+
+def records(n: int) -> list[Record]:
+    """n synthetic records of every type with links between them (~15 triples each)."""
+    ids: dict[str, list[str]] = {t: [] for t in MIX}
+    order = []
+    for t, share in MIX.items():
+        for i in range(max(1, round(n * share))):
+            ids[t].append(f"{t}-{i}")
+            order.append((t, i))
+    themes = sorted(ontology.theme_notations())
+    subtypes = {t: sorted(ontology.scheme_notations(s)) for t, s in SUBTYPE_SCHEMES.items()}
+    out = []
+    for k, (t, i) in enumerate(order[:n]):
+        def pick(kind: str, j: int = 0) -> str:
+            pool = ids[kind]
+            return pool[(i * 7 + j) % len(pool)]
+
+        out.append(Record(
+            id=f"{t}-{i}", type=t, title=f"Titel {t} {i}",
+            text=f"Tekst over {themes[k % len(themes)]} in de wijk." if t != "actor" else None,
+            themes=(themes[k % len(themes)], themes[(k + 3) % len(themes)]),
+            municipality=NIS[k % len(NIS)],
+            neighbourhood=pick("neighbourhood") if t != "neighbourhood" else None,
+            actors=(pick("actor", 1),) if t != "actor" else (),
+            thresholds=(pick("threshold"),) if t in ("lesson", "breakthrough") else (),
+            measures=(pick("measure"),) if t == "lesson" else (),
+            related=(pick("lesson", 2), pick("breakthrough", 3)),
+            source=pick("activity") if t in ("lesson", "threshold") else None,
+            date=dt.date(2023, 1 + k % 12, 1 + k % 28),
+            alt_labels=(f"alias {i}",) if k % 3 == 0 else (),
+            subtype=subtypes[t][k % len(subtypes[t])] if t in subtypes else None,
+            url=f"https://www.example.org/{t}/{i}" if k % 2 == 0 else None,
+            pioneer=(k % 2 == 0) if t == "neighbourhood" else None,
+        ))
+    return out
+
+
+def build_graph(recs: list[Record]) -> Graph:
+    """The records' triples (with mentions) plus the reference context the ingest adds."""
+    types = {r.id: r.type for r in recs}
+    mapper = RecordMapper(DEFAULT_BASE_IRI, types)
+    themes = ontology.theme_notations()
+    actors = [mapper.iri(r.id) for r in recs if r.type == "actor"]
+    g = Graph()
+    for k, rec in enumerate(recs):
+        mentions = [str(actors[k % len(actors)]), themes[rec.themes[0]],
+                    municipality_iri(NIS[(k + 1) % len(NIS)])]
+        add_all(g, mapper.triples(rec, municipality_nis=rec.municipality, mentions=mentions))
+    schemes = ontology.load_schemes()  # types and schemes of concepts, as ingest/shacl.py adds
+    for s, p, o in schemes.triples((None, None, None)):
+        if p in (RDF.type, SKOS.inScheme):
+            g.add((s, p, o))
+    for nis in NIS:
+        g.add((URIRef(municipality_iri(nis)), RDF.type, WK.Municipality))
+    return g
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+def main() -> None:
+    """Time the SPARQL engine on N records and pyshacl on a subset; print a Markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--pyshacl-records", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    compiled = CompiledShapes(ontology.load_shapes())
+    rows = []
+    for n, engines in ((args.records, ("sparql",)), (args.pyshacl_records, ("sparql", "pyshacl"))):
+        graph = build_graph(records(n))
+        if "sparql" in engines:
+            t_load, store = _best(lambda g=graph: load_store(g), args.repeat)
+            t_query, report = _best(lambda s=store: compiled.validate(s), args.repeat)
+            t_all, _ = _best(lambda g=graph: compiled.validate(g), args.repeat)
+            rows.append((n, len(graph), "shacl_sparql (rdflib Graph in)", t_all,
+                         len(report.results)))
+            rows.append((n, len(graph), "  of which load into pyoxigraph", t_load, None))
+            rows.append((n, len(graph), "  of which queries (Store in)", t_query, None))
+        if "pyshacl" in engines:
+            import pyshacl
+
+            shapes = ontology.load_shapes()
+            t_py, out = _best(lambda g=graph: pyshacl.validate(
+                g, shacl_graph=shapes, inference="none", allow_warnings=True), 1)
+            results = len(list(out[1].objects(None, URIRef("http://www.w3.org/ns/shacl#result"))))
+            rows.append((n, len(graph), "pyshacl", t_py, results))
+
+    print(f"Python {platform.python_version()}, pyoxigraph {version('pyoxigraph')}, "
+          f"pyshacl {version('pyshacl')}, rdflib {version('rdflib')}; best of {args.repeat}\n")
+    print("| records | triples | engine | seconds | records/s | results |")
+    print("| ---: | ---: | --- | ---: | ---: | ---: |")
+    for n, triples, engine, seconds, results in rows:
+        shown = "" if results is None else results
+        print(f"| {n} | {triples} | {engine} | {seconds:.3f} | {n / seconds:,.0f} | {shown} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Dutch semantic search: embedders, vector index, BM25, hybrid ranking and evaluation."""

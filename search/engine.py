@@ -1,0 +1,396 @@
+"""The search engine of a knowledge base: keeps the vector and BM25 indexes in sync with the
+graph and answers Dutch questions with graph-enriched, explained hits.
+
+On disk (`data_dir/index/`): `vectors/` (the self-describing FAISS index and its embedding
+cache), `bm25.json.gz` and `state.json` (the graph generation the indexes reflect and the
+passage hash of every item, so a sync embeds only what changed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kg.errors import SearchIndexError, UserError
+from kg.municipalities import resolve_municipality, suggest_municipalities
+from kg.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES
+from search.documents import Document, load_documents
+from search.hybrid import Fused, Weights, explain, fuse
+from search.results import Components, GraphSignal, Hit, Rank, RefOut, SearchResult
+
+if TYPE_CHECKING:
+    from kg.knowledgebase import KnowledgeBase
+    from search.bm25 import BM25Index
+    from search.embedders import Embedder
+    from search.vectorindex import VectorIndex
+
+FILTERS = ("type", "theme", "municipality", "neighbourhood", "actor", "threshold")
+MAX_K = 100
+MAX_QUERY_CHARS = 1000
+STATE_VERSION = 1
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What a sync changed in the indexes."""
+
+    embedded: int
+    removed: int
+    total: int
+
+
+class SearchEngine:
+    """Hybrid search over one knowledge base; one writer (sync), many readers (search)."""
+
+    def __init__(self, kb: KnowledgeBase, *, weights: Weights | None = None) -> None:
+        self.kb = kb
+        self.settings = kb.settings
+        self.weights = weights or Weights()
+        self.dir = kb.data_dir / "index" if kb.data_dir is not None else None
+        self._lock = threading.RLock()
+        self._embed_lock = threading.Lock()
+        self._embedder: Embedder | None = None
+        self._vectors: VectorIndex | None = None
+        self._bm25: BM25Index | None = None
+        self._docs: dict[str, Document] | None = None
+        self._state: dict[str, Any] | None = None
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._theme_terms: list[tuple[str, frozenset[str]]] | None = None
+
+    # -- resources -------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedder, loaded once (threads limited before the engine loads)."""
+        if self._embedder is None:
+            from search.embedders import configure_threads, load_embedder
+
+            configure_threads(self.settings.threads)
+            try:
+                self._embedder = load_embedder(self.settings.embedder)
+            except ValueError as exc:
+                raise UserError(str(exc)) from exc
+        return self._embedder
+
+    def _read_state(self) -> dict[str, Any]:
+        if self.dir is None or not (self.dir / "state.json").exists():
+            return {"version": STATE_VERSION, "generation": -1, "passages": {}}
+        return json.loads((self.dir / "state.json").read_text(encoding="utf-8"))
+
+    def _write_state(self, state: dict[str, Any]) -> None:
+        if self.dir is None:
+            return
+        tmp = self.dir / "state.json.tmp"
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(tmp, self.dir / "state.json")
+
+    def check_model(self) -> None:
+        """Refuse an index built with another embedder, before anything is written."""
+        if self.dir is None or not (self.dir / "vectors" / "config.json").exists():
+            return
+        config = json.loads((self.dir / "vectors" / "config.json").read_text("utf-8"))
+        if config.get("model_id") != self.embedder.model_id:
+            raise SearchIndexError(
+                f"the search index in {self.dir} was built with {config.get('model_id')!r}, but "
+                f"the configured embedder is {self.embedder.model_id!r} "
+                f"(WIJKEN_EMBEDDER={self.settings.embedder}); run `wijken reindex` to rebuild "
+                "it, or configure the embedder it was built with")
+
+    def _load(self) -> None:
+        """Open the indexes and check they fit the model and the current graph."""
+        from search.bm25 import BM25Index
+        from search.vectorindex import VectorIndex, VectorIndexError
+
+        if self._vectors is not None:
+            return
+        state = self._read_state()
+        if self.dir is None or state["generation"] < 0:
+            raise SearchIndexError("there is no search index yet: run `wijken reindex` "
+                                   "(or ingest records, which builds it)")
+        self.check_model()
+        try:
+            vectors = VectorIndex.load(self.dir / "vectors",
+                                       expected_model_id=self.embedder.model_id,
+                                       expected_dim=self.embedder.dim,
+                                       hnsw_threshold=self.settings.hnsw_threshold)
+        except VectorIndexError as exc:
+            raise SearchIndexError(str(exc)) from exc
+        generation = self.kb.store.generation
+        if state["generation"] != generation:
+            raise SearchIndexError(
+                f"the search index reflects graph state {state['generation']}, but the graph is "
+                f"at state {generation} (it was changed without updating the index); run "
+                "`wijken reindex`")
+        self._bm25 = BM25Index.load(self.dir / "bm25.json.gz")
+        self._vectors = vectors
+        self._state = state
+        self._docs = load_documents(self.kb.store)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def sync(self, *, progress: Progress | None = None, rebuild: bool = False) -> SyncReport:
+        """Bring the indexes up to date with the graph, embedding only changed passages."""
+        from search.analysis import DutchAnalyzer
+        from search.bm25 import BM25Index
+        from search.chunking import chunk_text
+        from search.embeddingcache import EmbeddingCache
+        from search.vectorindex import VectorIndex, VectorIndexError
+
+        progress = progress or (lambda stage, done, total: None)
+        with self._lock:
+            embedder = self.embedder
+            if not rebuild:
+                self.check_model()
+            docs = load_documents(self.kb.store)
+            state = {"version": STATE_VERSION, "generation": -1, "passages": {}} if rebuild \
+                else self._read_state()
+            vdir = self.dir / "vectors" if self.dir is not None else None
+            vectors = None
+            if not rebuild and vdir is not None and (vdir / "config.json").exists():
+                try:
+                    vectors = VectorIndex.load(vdir, expected_model_id=embedder.model_id,
+                                               expected_dim=embedder.dim,
+                                               hnsw_threshold=self.settings.hnsw_threshold)
+                except VectorIndexError:
+                    vectors, state = None, {"version": STATE_VERSION, "generation": -1,
+                                            "passages": {}}
+            if vectors is None:
+                vectors = VectorIndex.create(embedder.dim, embedder.model_id,
+                                             hnsw_threshold=self.settings.hnsw_threshold)
+                state["passages"] = {}
+            cache = EmbeddingCache(embedder.model_id, embedder.dim)
+            if vdir is not None and (vdir / "cache.npz").exists():
+                with contextlib.suppress(ValueError):
+                    cache = EmbeddingCache.load(vdir, model_id=embedder.model_id,
+                                                dim=embedder.dim)
+            old: dict[str, str] = state["passages"]
+            changed = [d for d in docs.values()
+                       if old.get(d.id) != d.passage_hash or d.id not in vectors]
+            removed = [rid for rid in old if rid not in docs]
+            batch = 16
+            for start in range(0, len(changed), batch):
+                progress("embed", start, len(changed))
+                part = changed[start:start + batch]
+                chunks = [chunk_text(d.passage, embedder) for d in part]
+                flat = [c for cs in chunks for c in cs]
+                vecs = cache.embed_documents(embedder, flat)
+                row = 0
+                for d, cs in zip(part, chunks, strict=True):
+                    vectors.upsert(d.id, vecs[row:row + len(cs)])
+                    row += len(cs)
+            progress("embed", len(changed), len(changed))
+            for rid in removed:
+                vectors.remove(rid)
+            # BM25 is rebuilt whole: its Dutch compound lexicon is learned from the corpus.
+            progress("index", 0, 1)
+            analyzer = DutchAnalyzer.from_corpus(f"{d.title}\n{d.text}" for d in docs.values())
+            bm25 = BM25Index(analyzer, weights={"title": 2.0, "text": 1.0, "context": 0.5})
+            for d in docs.values():
+                bm25.add(d.id, _bm25_fields(d))
+            generation = self.kb.store.generation
+            state = {"version": STATE_VERSION, "generation": generation,
+                     "model_id": embedder.model_id,
+                     "passages": {d.id: d.passage_hash for d in docs.values()}}
+            if self.dir is not None and vdir is not None:
+                self.dir.mkdir(parents=True, exist_ok=True)
+                vectors.save(vdir, fingerprint=f"generation:{generation}")
+                cache.prune(c for d in docs.values() for c in chunk_text(d.passage, embedder))
+                cache.save(vdir)
+                bm25.save(self.dir / "bm25.json.gz")
+                self._write_state(state)
+            progress("index", 1, 1)
+            self._vectors, self._bm25, self._docs, self._state = vectors, bm25, docs, state
+            self._theme_terms = None
+            return SyncReport(len(changed), len(removed), len(docs))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def documents(self) -> Mapping[str, Document]:
+        """The searchable items, by id."""
+        with self._lock:
+            self._load()
+            assert self._docs is not None
+            return self._docs
+
+    def _embed_query(self, query: str) -> np.ndarray:
+        cached = self._query_cache.get(query)
+        if cached is not None:
+            self._query_cache.move_to_end(query)
+            return cached
+        with self._embed_lock:  # one native embedding call at a time: the engine is not
+            vec = self.embedder.embed_queries([query])[0]  # thread-safe and has 2 cores
+        self._query_cache[query] = vec
+        if len(self._query_cache) > 1024:
+            self._query_cache.popitem(last=False)
+        return vec
+
+    def allowed(self, filters: Mapping[str, str] | None) -> list[str] | None:
+        """Ids that pass the filters (None: no filter). Unknown filter values are errors."""
+        if not filters:
+            return None
+        docs = self.documents()
+        clean = _check_filters(filters, docs)
+        return [d.id for d in docs.values()
+                if all(v & d.facet_values(k) for k, v in clean.items())]
+
+    def search(self, query: str, *, k: int = 10, filters: Mapping[str, str] | None = None,
+               mode: str = "hybrid") -> SearchResult:
+        """Answer one Dutch question: `mode` is `hybrid`, `dense` or `bm25` (for evaluation)."""
+        query = " ".join(query.split())
+        if not query:
+            raise UserError("the query is empty")
+        if len(query) > MAX_QUERY_CHARS:
+            raise UserError(f"the query is longer than {MAX_QUERY_CHARS} characters")
+        if not 1 <= k <= MAX_K:
+            raise UserError(f"k must be between 1 and {MAX_K}")
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise UserError("mode must be hybrid, dense or bm25")
+        with self._lock:
+            self._load()
+            docs, vectors, bm25 = self._docs, self._vectors, self._bm25
+        assert docs is not None and vectors is not None and bm25 is not None
+        allowed = self.allowed(filters)
+        pool = max(50, 3 * k)
+        dense = [] if mode == "bm25" else vectors.search(
+            self._embed_query(query), k=pool, allowed=allowed)
+        lexical = [] if mode == "dense" else bm25.search(query, k=pool, allowed=allowed)
+        weights = self.weights if mode == "hybrid" else Weights(graph=0.0, theme=0.0)
+        fused = fuse(dense, lexical, docs, weights=weights,
+                     query_themes=self.query_themes(query) if mode == "hybrid" else ())
+        hits = [self._hit(f, docs, bm25.explain(query, f.id), query)
+                for f in fused[:k] if f.id in docs]
+        return SearchResult(query=query, filters=dict(filters or {}), hits=hits,
+                            total_candidates=len(docs) if allowed is None else len(allowed))
+
+    def search_many(self, queries: Sequence[Mapping[str, Any]], *, k: int = 10
+                    ) -> list[SearchResult]:
+        """Answer many questions: each a mapping with `query`, optional `qid`, `k` and filters."""
+        out = []
+        for q in queries:
+            filters = {f: str(q[f]) for f in FILTERS if q.get(f)}
+            result = self.search(str(q.get("query", "")), k=int(q.get("k", k)), filters=filters)
+            result.qid = None if q.get("qid") is None else str(q["qid"])
+            out.append(result)
+        return out
+
+    def query_themes(self, query: str) -> list[str]:
+        """Theme notations whose label or synonym occurs in the query."""
+        if self._theme_terms is None:
+            import ontology
+
+            assert self._bm25 is not None
+            analyzer = self._bm25.analyzer
+            terms = []
+            for notation in ontology.theme_notations():
+                for label in ontology.concept_labels("thema", lang="nl").get(notation, []):
+                    words = frozenset(analyzer.analyze(label))
+                    if words:
+                        terms.append((notation, words))
+            self._theme_terms = terms
+        assert self._bm25 is not None
+        have = set(self._bm25.analyzer.analyze(query))
+        return sorted({n for n, words in self._theme_terms if words <= have})
+
+    def _hit(self, f: Fused, docs: Mapping[str, Document], matched: list[str], query: str
+             ) -> Hit:
+        d = docs[f.id]
+
+        def refs(items: Sequence[Any]) -> list[RefOut]:
+            return [RefOut(id=r.id, title=r.title) for r in items]
+
+        via = []
+        for threshold, _hit_id in f.graph_via:
+            t = docs.get(threshold)
+            ref = RefOut(id=threshold, title=t.title if t else threshold)
+            if ref not in via:
+                via.append(ref)
+        return Hit(
+            id=d.id, type=d.type, type_label=RECORD_TYPES[d.type][1], title=d.title,
+            score=round(f.score, 6), iri=d.iri, snippet=snippet(d.text or d.title, matched),
+            municipality=RefOut(id=d.municipality.id, title=d.municipality.title)
+            if d.municipality else None,
+            neighbourhood=RefOut(id=d.neighbourhood.id, title=d.neighbourhood.title)
+            if d.neighbourhood else None,
+            themes=refs(d.themes), thresholds=refs(d.thresholds), measures=refs(d.measures),
+            breakthroughs=refs(d.breakthroughs), actors=refs(d.actors), matched_terms=matched,
+            explanation=explain(f, d, docs, matched),
+            components=Components(
+                dense=Rank(rank=f.dense.rank, score=round(f.dense.score, 6))
+                if f.dense else Rank(),
+                bm25=Rank(rank=f.bm25.rank, score=round(f.bm25.score, 6)) if f.bm25 else Rank(),
+                graph=GraphSignal(score=round(f.graph_score, 6), via=via),
+                theme=round(f.theme_score, 6)),
+        )
+
+    def close(self) -> None:
+        """Drop the in-memory indexes."""
+        self._vectors = self._bm25 = self._docs = None
+
+
+def _bm25_fields(d: Document) -> dict[str, str]:
+    context = [t.title for t in d.thresholds] + [t.title for t in d.themes]
+    context += [r.title for r in (d.neighbourhood, d.municipality) if r is not None]
+    return {"title": d.title, "text": d.text, "context": "\n".join(context)}
+
+
+def _check_filters(filters: Mapping[str, str], docs: Mapping[str, Document]
+                   ) -> dict[str, set[str]]:
+    clean: dict[str, set[str]] = {}
+    for name, raw in filters.items():
+        if name not in FILTERS:
+            raise UserError(f"unknown filter {name!r}; use {', '.join(FILTERS)}")
+        values = {v.strip() for v in str(raw).split(",") if v.strip()}
+        if not values:
+            continue
+        if name == "type":
+            nl = {RECORD_TYPES[t][1]: t for t in KNOWLEDGE_TYPES}
+            bad = values - set(KNOWLEDGE_TYPES) - set(nl)
+            if bad:
+                raise UserError(f"unknown type {', '.join(sorted(bad))}; searchable types: "
+                                f"{', '.join(KNOWLEDGE_TYPES)}")
+        elif name == "theme":
+            import ontology
+
+            known = set(ontology.theme_notations())
+            bad = values - known
+            if bad:
+                raise UserError(f"unknown theme {', '.join(sorted(bad))}; known themes: "
+                                f"{', '.join(sorted(known))}")
+        elif name == "municipality":
+            resolved = set()
+            for v in values:
+                m = resolve_municipality(v)
+                if m is None:
+                    close = suggest_municipalities(v)
+                    hint = f"; did you mean: {', '.join(close)}?" if close else ""
+                    raise UserError(f"unknown Flemish municipality {v!r}{hint}")
+                resolved.add(m.nis)
+            values = resolved
+        clean[name] = values
+    return clean
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def snippet(text: str, matched: Sequence[str], *, size: int = 240) -> str:
+    """The sentence with the most matched words (or the opening), cut to about `size` chars."""
+    sentences = [s for s in _SENTENCE.split(text.strip()) if s] or [text]
+    words = [m.lower() for m in matched]
+    best = max(sentences, key=lambda s: sum(w in s.lower() for w in words)) if words \
+        else sentences[0]
+    if len(best) <= size:
+        return best
+    cut = best[:size].rsplit(" ", 1)[0]
+    return cut + " …"
+

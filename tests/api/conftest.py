@@ -1,0 +1,126 @@
+"""Real servers on loopback for the API tests: uvicorn in a thread, a real on-disk store.
+
+The store is a real `KnowledgeBase` data directory (ontology, schemes and municipalities loaded)
+plus one named graph of hand-written records, so the tests do not depend on the ingest pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var, _value in {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}.items():
+    os.environ.setdefault(_var, _value)
+
+import socket  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+import uvicorn  # noqa: E402
+from rdflib import Graph  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from kg.knowledgebase import KnowledgeBase  # noqa: E402
+from kg.settings import Settings  # noqa: E402
+
+BASE = "https://w3id.org/100wijken/id/"
+FIXTURE_GRAPH = BASE + "graph/fixture-wijken"
+RECORDS_TTL = Path(__file__).with_name("records.ttl")
+FAST_TIMEOUT = 2.0
+ROW_CAP = 200
+UPDATE_TOKEN = "geheim-token-123"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def fill(data_dir: Path) -> KnowledgeBase:
+    """A knowledge base in `data_dir` with the reference data and the fixture records."""
+    kb = KnowledgeBase(data_dir=data_dir)
+    kb.store.replace_graphs({FIXTURE_GRAPH: Graph().parse(RECORDS_TTL, format="turtle")})
+    return kb
+
+
+@dataclass
+class LiveServer:
+    """A running app: its base URL, settings and knowledge base."""
+
+    url: str
+    settings: Settings
+    kb: KnowledgeBase
+
+    @property
+    def sparql(self) -> str:
+        return self.url + "/sparql"
+
+
+@pytest.fixture(scope="session")
+def serve() -> Iterator[Callable[..., LiveServer]]:
+    """A factory that starts a server for a data directory and settings; all stop at the end."""
+    running: list[tuple[uvicorn.Server, threading.Thread, KnowledgeBase]] = []
+
+    def start(data_dir: Path, *, index: bool = False, **overrides: object) -> LiveServer:
+        settings = Settings(data_dir=data_dir, **overrides)
+        kb = fill(data_dir)
+        if index:
+            kb.search_engine.sync()  # the real embedder: tests using this are marked slow
+        port = free_port()
+        config = uvicorn.Config(
+            create_app(settings, kb=kb), host="127.0.0.1", port=port, log_level="warning"
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        running.append((server, thread, kb))
+        return LiveServer(f"http://127.0.0.1:{port}", settings, kb)
+
+    yield start
+    for server, thread, kb in running:
+        server.should_exit = True
+        thread.join(30)
+        kb.close()
+
+
+@pytest.fixture(scope="session")
+def live(serve: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory) -> LiveServer:
+    """The read-only server: a short time limit and a small row cap, updates disabled."""
+    return serve(
+        tmp_path_factory.mktemp("live"), sparql_timeout=FAST_TIMEOUT, sparql_max_rows=ROW_CAP
+    )
+
+
+@pytest.fixture(scope="session")
+def writable(
+    serve: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory
+) -> LiveServer:
+    """A server with SPARQL updates enabled by a token, on its own data directory."""
+    return serve(tmp_path_factory.mktemp("writable"), update_token=UPDATE_TOKEN)
+
+
+@pytest.fixture(scope="session")
+def indexed(
+    serve: Callable[..., LiveServer], tmp_path_factory: pytest.TempPathFactory
+) -> LiveServer:
+    """A read-only server whose store has a search index built with the real Dutch embedder."""
+    return serve(tmp_path_factory.mktemp("indexed"), index=True)
+
+
+@pytest.fixture(scope="session")
+def client(live: LiveServer) -> Iterator[httpx.Client]:
+    """An httpx client for the read-only server."""
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        yield http
