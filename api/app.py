@@ -52,8 +52,8 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
     )
     app.state.settings = resolved
     install_error_handlers(app)
-    app.add_middleware(VaryAcceptMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=resolved.max_request_bytes)
+    app.add_middleware(VaryAcceptMiddleware)  # outermost: also marks the body limit's 413
     app.include_router(sparql.router)
     app.include_router(linkeddata.build_router(resolved))
     return app

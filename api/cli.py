@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +41,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error for a user (no traceback) and return the exit to raise."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code)
+
+
+def _batch_threads() -> int | None:
+    """Batch work (ingest, reindex) may use every core unless WIJKEN_THREADS says otherwise."""
+    return None if "WIJKEN_THREADS" in os.environ else os.cpu_count()
 
 
 @contextmanager
@@ -106,7 +112,7 @@ def ingest(
     False,
 ) -> None:
     """Ingest JSONL, CSV, XLSX, Markdown or RDF records (a directory is walked)."""
-    with knowledge_base(data_dir) as kb, progress_bar() as progress:
+    with knowledge_base(data_dir, threads=_batch_threads()) as kb, progress_bar() as progress:
         report = kb.ingest(paths, dry_run=dry_run, force=force, progress=progress)
     verb = "would change" if dry_run else "changed"
     for f in report.files:
@@ -172,6 +178,131 @@ def export(
     else:
         output.write_bytes(data)
         typer.echo(f"wrote {len(data)} bytes to {output}", err=True)
+
+
+def _print_hits(result: Any) -> None:
+    if not result.hits:
+        typer.echo("Geen resultaten.")
+    for n, h in enumerate(result.hits, start=1):
+        place = ", ".join(r.title for r in (h.neighbourhood, h.municipality) if r is not None)
+        typer.secho(f"{n:2}. [{h.type_label}] {h.title}", bold=True)
+        typer.echo(f"    {h.id}  score {h.score:.4f}" + (f"  {place}" if place else ""))
+        typer.echo(f"    {h.snippet}")
+        if h.thresholds:
+            typer.echo("    drempels: " + "; ".join(t.title for t in h.thresholds[:3]))
+        typer.echo(f"    waarom: {h.explanation}")
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="A Dutch question.")] = None,
+    data_dir: DataDir = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Number of hits.")] = 10,
+    type_: Annotated[str | None, typer.Option("--type", help="lesson, threshold, measure, "
+                                              "breakthrough (comma-separated).")] = None,
+    theme: Annotated[str | None, typer.Option("--theme", help="Theme notation(s).")] = None,
+    municipality: Annotated[str | None, typer.Option("--municipality",
+                                                     help="Name or NIS code.")] = None,
+    neighbourhood: Annotated[str | None, typer.Option("--neighbourhood",
+                                                      help="Neighbourhood id.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Actor id.")] = None,
+    batch: Annotated[Path | None, typer.Option(
+        "--batch", help="JSON Lines of {qid, query, filters...}; one result object per line.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Hybrid (semantic + BM25 + graph) search for a Dutch question."""
+    if (query is None) == (batch is None):
+        raise fail("give a question or --batch FILE (not both)", 2)
+    filters = {name: value for name, value in (
+        ("type", type_), ("theme", theme), ("municipality", municipality),
+        ("neighbourhood", neighbourhood), ("actor", actor)) if value}
+    questions: list[dict[str, Any]] = []
+    if batch is not None:
+        try:
+            lines = batch.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise fail(f"cannot read {batch}: {exc}", 2) from None
+        for n, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                q = json.loads(line)
+                if not isinstance(q, dict) or not isinstance(q.get("query"), str):
+                    raise ValueError("needs a string field 'query'")
+            except ValueError as exc:
+                raise fail(f"{batch}:{n}: {exc}", 2) from None
+            questions.append({**filters, **(q.get("filters") or {}), **q})
+    with knowledge_base(data_dir, read_only=True) as kb:
+        engine = kb.search_engine
+        if batch is not None:
+            for q in questions:
+                try:
+                    result = engine.search_many([q], k=k)[0]
+                except WijkenError as exc:
+                    raise fail(f"question {q.get('qid')!r}: {exc}") from None
+                typer.echo(result.model_dump_json() if as_json else "")
+                if not as_json:
+                    typer.secho(f"# {result.qid}: {result.query}", bold=True)
+                    _print_hits(result)
+            return
+        assert query is not None
+        result = kb.search(query, k=k, filters=filters)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        _print_hits(result)
+
+
+@app.command()
+def reindex(data_dir: DataDir = None) -> None:
+    """Rebuild the search index from the graph (after a model change or a stale index)."""
+    with knowledge_base(data_dir, threads=_batch_threads()) as kb, progress_bar() as progress:
+        report = kb.search_engine.sync(progress=progress, rebuild=True)
+    typer.echo(f"indexed {report.total} items ({report.embedded} embedded)")
+
+
+@app.command(name="eval")
+def evaluate(
+    data_dir: DataDir = None,
+    questions: Annotated[Path, typer.Option("--questions", help="Labelled question set.")] =
+    Path("data/eval/questions.jsonl"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """nDCG@10, Recall@10 and MRR of BM25, dense and hybrid on a labelled question set."""
+    from search.evaluate import evaluate as run, load_questions, markdown_table
+
+    with knowledge_base(data_dir, read_only=True) as kb:
+        qs = load_questions(questions)
+        results = run(kb.search_engine, qs)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    groups = ["all", "paraphrase", "keyword", "split:tune", "split:test", "paraphrase/test",
+              "keyword/test"]
+    typer.echo(markdown_table(results, groups), nl=False)
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port.")] = None,
+) -> None:
+    """Serve the JSON API, SPARQL endpoint, linked data and web interface."""
+    import uvicorn
+
+    from api.app import create_app
+
+    try:
+        settings = _settings(data_dir, host=host, port=port)
+    except Exception as exc:
+        raise fail(f"invalid setting: {exc}", 2) from None
+    try:
+        application = create_app(settings)
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    except WijkenError as exc:
+        raise fail(str(exc)) from None
 
 
 def main() -> None:

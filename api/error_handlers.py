@@ -10,6 +10,7 @@ exceptions are logged, never echoed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -38,14 +39,14 @@ def error_response(
     code: str,
     message: str,
     detail: Any = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     """The one error response shape; a 401 always names the Bearer scheme."""
     body = {"error": {"status": status, "code": code, "message": message, "detail": detail}}
-    headers = dict(headers or {})
+    all_headers = dict(headers or {})
     if status == 401:
-        headers.setdefault("WWW-Authenticate", 'Bearer realm="wijken"')
-    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+        all_headers.setdefault("WWW-Authenticate", 'Bearer realm="wijken"')
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=all_headers)
 
 
 async def _wijken_error(request: Request, exc: Exception) -> JSONResponse:

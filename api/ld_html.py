@@ -119,7 +119,7 @@ def render_page(graph: Graph, subject: str, path_for: PathFor, labels: dict[str,
     incoming = page.incoming(node)
     if incoming:
         sections += ["<h2>Verwijzingen naar dit item</h2>", incoming]
-    terms = sorted({s for s in graph.subjects() if str(s).startswith(subject + "#")})
+    terms = sorted({s for s in graph.subjects() if str(s).startswith(subject + "#")}, key=str)
     for term in terms:
         assert isinstance(term, URIRef)
         name = _label(graph, term) or _qname(str(term))

@@ -154,13 +154,15 @@ def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
 def results_format(accept: str | None) -> str | None:
     """The negotiated media type for SELECT/ASK results (canonical form), or None."""
     offer = negotiate(accept, RESULTS_MEDIA_TYPES)
-    return None if offer is None else ox.QueryResultsFormat.from_media_type(offer).media_type
+    fmt = None if offer is None else ox.QueryResultsFormat.from_media_type(offer)
+    return None if fmt is None else fmt.media_type
 
 
 def rdf_format(accept: str | None) -> str | None:
     """The negotiated media type for CONSTRUCT/DESCRIBE results (canonical form), or None."""
     offer = negotiate(accept, RDF_MEDIA_TYPES)
-    return None if offer is None else ox.RdfFormat.from_media_type(offer).media_type
+    fmt = None if offer is None else ox.RdfFormat.from_media_type(offer)
+    return None if fmt is None else fmt.media_type
 
 
 # -- request parsing -------------------------------------------------------------------------

@@ -1,20 +1,30 @@
 """Dutch mention linking: find actors, municipalities and themes named in a record's text.
 
-spaCy has no trained Dutch pipeline on PyPI, so this uses `spacy.blank("nl")` with the lookup
-lemmatizer of `spacy-lookups-data` and phrase matchers built from the graph's own labels and
-altLabels. Abbreviations and place names match case-sensitively (so the municipality "Boom" is
-not found in "boom" and "ODE" not in "ode"); theme labels match on lemmas (so "renovaties"
-finds "renovatie").
+spaCy has no trained Dutch pipeline on PyPI, so this uses `spacy.blank("nl")` (its Dutch
+tokenizer), the lookup lemmatizer's table from `spacy-lookups-data`, and phrase matchers built
+from the graph's own labels and altLabels:
+
+- abbreviations and place names match case-sensitively, so the municipality "Boom" is not found
+  in "boom" and the actor "ODE" not in "ode"; a place name that is also a Dutch word counts only
+  where its capital cannot come from the start of a sentence;
+- other names match case-insensitively;
+- theme labels match in their inflected forms too ("renovaties", "deelwagens"): each pattern
+  word is expanded, once, to the surface forms the lookup table maps to the same lemma.
+
+Expanding the patterns instead of lemmatizing every text keeps linking at tokenizer speed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import product
 from typing import Any, Literal
 
 Kind = Literal["actor", "municipality", "theme"]
+SENTENCE_END = {".", "!", "?", ":", ";", "\n", "\n\n", "•", "-", "–"}
 
 
 @dataclass(frozen=True)
@@ -28,19 +38,54 @@ class Term:
 
 @lru_cache(maxsize=1)
 def dutch_pipeline() -> Any:
-    """A blank Dutch pipeline with a sentencizer and the lookup lemmatizer (built once)."""
+    """A blank Dutch pipeline (tokenizer) and the Dutch lemma lookup table, built once."""
     import spacy
+    from spacy.lookups import load_lookups
 
     nlp = spacy.blank("nl")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.initialize()
-    return nlp
+    table = load_lookups("nl", ["lemma_lookup"]).get_table("lemma_lookup")
+    return nlp, table
 
 
 def _case_sensitive(term: Term) -> bool:
     label = term.label.strip()
     return term.kind == "municipality" or label.isupper() or len(label) <= 4
+
+
+def _plurals(word: str) -> set[str]:
+    """Regular Dutch plural and genitive forms of a noun (renovatie → renovaties, boom →
+    bomen, net → netten, wijk → wijken)."""
+    forms = {word + "s", word + "'s", word + "en"}
+    if word.endswith("e"):
+        forms.add(word + "n")
+    long_vowel = re.match(r"^(.*)(aa|ee|oo|uu)([^aeiou])$", word)
+    if long_vowel:
+        forms.add(long_vowel.group(1) + long_vowel.group(2)[0] + long_vowel.group(3) + "en")
+    if re.search(r"[^aeiou][aeiou][^aeiouwy]$", word):
+        forms.add(word + word[-1] + "en")
+    if word.endswith("f"):
+        forms.add(word[:-1] + "ven")
+    if word.endswith("s"):
+        forms.add(word[:-1] + "zen")
+    return forms
+
+
+def _forms(word: str, table: Any) -> set[str]:
+    """Surface forms of a label word: itself, its lemma, and the plurals of both."""
+    lemma = table.get(word, word)
+    return {word, lemma} | _plurals(word) | _plurals(lemma)
+
+
+# Municipalities whose name is in the lemma list only as a rare or archaic word: linked even at
+# the start of a sentence. (Boom, Geel, Mol, Peer, Lier, As, Halen, Menen ... stay ambiguous.)
+_RARE_AS_WORDS = frozenset({"gent", "beringen", "deerlijk", "wichelen"})
+
+
+@lru_cache(maxsize=1)
+def _dutch_words() -> frozenset[str]:
+    """Lowercase Dutch words known to the lookup table (its forms' lemmas)."""
+    _, table = dutch_pipeline()
+    return frozenset(v for v in table.values() if isinstance(v, str)) - _RARE_AS_WORDS
 
 
 class MentionLinker:
@@ -49,51 +94,47 @@ class MentionLinker:
     def __init__(self, terms: Iterable[Term]) -> None:
         from spacy.matcher import PhraseMatcher
 
-        self.nlp = dutch_pipeline()
+        self.nlp, table = dutch_pipeline()
         vocab = self.nlp.vocab
         self._exact = PhraseMatcher(vocab, attr="ORTH")
         self._lower = PhraseMatcher(vocab, attr="LOWER")
-        self._lemma = PhraseMatcher(vocab, attr="LEMMA")
         self._iris: dict[str, str] = {}
         self._ambiguous: set[str] = set()
-        lookups = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-        groups: dict[tuple[str, str], list[str]] = {}
+        patterns: dict[tuple[str, str], set[str]] = {}
         for term in terms:
             label = " ".join(term.label.split())
             if len(label) < 2:
                 continue
-            if term.kind == "theme":
-                matcher = "lemma"
-            elif _case_sensitive(term):
-                matcher = "exact"
-            else:
-                matcher = "lower"
             key = f"{term.kind}|{term.iri}"
             self._iris[key] = term.iri
-            groups.setdefault((matcher, key), []).append(label)
-            if term.kind == "municipality" and " " not in label and label.lower() in lookups:
-                self._ambiguous.add(label)
-        for (matcher, key), labels in groups.items():
-            if matcher == "lemma":
-                self._lemma.add(key, list(self.nlp.pipe(labels)))
-            elif matcher == "exact":
-                self._exact.add(key, [self.nlp.make_doc(label) for label in labels])
+            if term.kind == "theme":
+                *head, last = [w.lower() for w in label.split()]
+                options = [{w, table.get(w, w)} for w in head] + [_forms(last, table)]
+                variants = [" ".join(v) for v in product(*options)]
+                patterns.setdefault(("lower", key), set()).update(variants[:64])
+            elif _case_sensitive(term):
+                patterns.setdefault(("exact", key), set()).add(label)
+                if term.kind == "municipality" and " " not in label and (
+                        label.lower() in _dutch_words()):
+                    self._ambiguous.add(label)
             else:
-                self._lower.add(key, [self.nlp.make_doc(label) for label in labels])
+                patterns.setdefault(("lower", key), set()).add(label)
+        for (matcher, key), labels in patterns.items():
+            docs = [self.nlp.make_doc(label) for label in sorted(labels)]
+            (self._exact if matcher == "exact" else self._lower).add(key, docs)
 
-    def link(self, texts: Sequence[str], *, batch_size: int = 256) -> list[set[str]]:
+    def link(self, texts: Sequence[str], *, batch_size: int = 512) -> list[set[str]]:
         """For each text, the IRIs of the resources it mentions."""
         out: list[set[str]] = []
-        for doc in self.nlp.pipe(texts, batch_size=batch_size):
+        for doc in self.nlp.tokenizer.pipe(texts, batch_size=batch_size):
             found: set[str] = set()
-            for matcher in (self._exact, self._lower, self._lemma):
+            for matcher in (self._exact, self._lower):
                 for match_id, start, _end in matcher(doc):
-                    key = self.nlp.vocab.strings[match_id]
                     token = doc[start]
-                    # A municipality named like a common word ("Boom", "Zele") counts only
-                    # where the capital letter cannot come from the start of a sentence.
-                    if token.text in self._ambiguous and token.is_sent_start:
+                    if token.text in self._ambiguous and (
+                            start == 0 or doc[start - 1].text.strip() in SENTENCE_END
+                            or not doc[start - 1].text.strip()):
                         continue
-                    found.add(self._iris[key])
+                    found.add(self._iris[self.nlp.vocab.strings[match_id]])
             out.append(found)
         return out

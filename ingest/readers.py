@@ -77,6 +77,14 @@ def _rows_to_records(
             problems.append(Problem(label, number, None, f"{len(row)} cells but the header has "
                                                          f"{len(header)} columns"))
             continue
+        # A value under a column without a name would be dropped without a word (an XLSX
+        # header is padded to the widest row, so extra cells land here rather than above).
+        unnamed = [i + 1 for i, (h, v) in enumerate(zip(header, row, strict=False))
+                   if not h and v is not None and str(v).strip()]
+        if unnamed:
+            problems.append(Problem(label, number, None, f"a value in column {unnamed[0]}, "
+                                                         "which has no name in the header row"))
+            continue
         data = {h: v for h, v in zip(header, row, strict=False) if h}
         records.append(RawRecord(label, number, data))
     return records, problems

@@ -49,7 +49,9 @@ class Record(BaseModel):
     date: dt.date | None = Field(default=None, description="ISO date.")
     alt_labels: tuple[str, ...] = Field(default=(), description="Other names, abbreviations.")
     subtype: str | None = Field(default=None, description="Notation in the type's scheme.")
-    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")
+    # An IRI may not hold the characters N-Triples/SPARQL forbid in `<…>` (RFC 3987).
+    url: str | None = Field(default=None, max_length=2000,
+                            pattern=r"^https?://[^\s<>\"{}|\\^`]+$")
     pioneer: bool | None = Field(default=None, description="A pioneer neighbourhood.")
 
     @field_validator("id", "neighbourhood", "source")

@@ -10,6 +10,7 @@ them as Python sets; nested results are not reported, as in pyshacl's top-level 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -37,8 +38,10 @@ _NODE_KINDS = {
 }
 _COMPARE = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">",
             SH.maxExclusive: "<"}
-# datatypes whose lexical forms SPARQL casts check (ill-typed literals fail sh:datatype)
 _XSD_STRING = str(XSD.string)
+# above this many focus nodes a value query scans the whole path and filters in Python
+_SMALL = 200
+# datatypes whose lexical forms SPARQL casts check (ill-typed literals fail sh:datatype)
 _CASTABLE = {XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.boolean, XSD.dateTime,
              XSD.date, XSD.time}
 
@@ -80,6 +83,7 @@ class _Shape:
     node: Node
     path: str | None  # SPARQL property path
     path_node: Node | None
+    bounded: bool  # the path cannot have zero length, so it never yields every node
     severity: URIRef
     message: str | None
     targets: list[tuple[URIRef, Node]]
@@ -126,6 +130,33 @@ def _path(sg: Graph, node: Node) -> str:
     raise UnsupportedShapeError(f"unsupported sh:path {node!r}")
 
 
+def _check_regex(pattern: str, flags: str) -> None:
+    """Oxigraph evaluates sh:pattern with Rust's regex crate (no look-around, no
+    back-references); refuse a pattern it cannot compile instead of failing every value."""
+    query = f'SELECT (REGEX("", "{_escape(pattern)}", "{_escape(flags)}") AS ?ok) {{}}'
+    try:
+        [row] = list(ox.Store().query(query))
+    except SyntaxError as exc:
+        raise UnsupportedShapeError(f"sh:pattern {pattern!r} is not supported: {exc}") from exc
+    if row[0] is None:
+        raise UnsupportedShapeError(f"sh:pattern {pattern!r} (flags {flags!r}) is not supported "
+                                    "by Oxigraph's regex engine")
+
+
+def _bounded(sg: Graph, node: Node) -> bool:
+    if isinstance(node, URIRef):
+        return True
+    if (node, SH.zeroOrMorePath, None) in sg or (node, SH.zeroOrOnePath, None) in sg:
+        return False
+    if (node, RDF.first, None) in sg:
+        return all(_bounded(sg, p) for p in _list(sg, node))
+    alternatives = sg.value(node, SH.alternativePath)
+    if alternatives is not None:
+        return all(_bounded(sg, p) for p in _list(sg, alternatives))
+    return all(_bounded(sg, o) for p in (SH.inversePath, SH.oneOrMorePath)
+               for o in sg.objects(node, p))
+
+
 class CompiledShapes:
     """A shapes graph read once into shapes and constraints; `validate` runs them on data."""
 
@@ -142,6 +173,12 @@ class CompiledShapes:
         for node in implicit:  # a shape that is also a class targets its own instances
             self.shapes[node].targets.append((SH.targetClass, node))
         self.targeted = [s for s in self.shapes.values() if s.targets and not s.deactivated]
+        # only triples with these predicates can change a result; the others are not loaded
+        self.predicates = {str(RDF.type), str(RDFS.subClassOf)}
+        for shape in self.shapes.values():
+            self.predicates.update(re.findall(r"<([^>]*)>", shape.path or ""))
+            self.predicates.update(str(t) for kind, t in shape.targets
+                                   if kind in (SH.targetSubjectsOf, SH.targetObjectsOf))
 
     def _shape(self, node: Node) -> _Shape:
         if node in self.shapes:
@@ -151,7 +188,8 @@ class CompiledShapes:
         messages = sorted(str(m) for m in sg.objects(node, SH.message))
         shape = _Shape(
             node=node, path=_path(sg, path_node) if path_node is not None else None,
-            path_node=path_node, severity=sg.value(node, SH.severity) or SH.Violation,
+            path_node=path_node, bounded=path_node is not None and _bounded(sg, path_node),
+            severity=sg.value(node, SH.severity) or SH.Violation,
             message=messages[0] if messages else None,
             targets=[(t, o) for t in _TARGETS for o in sg.objects(node, t)], constraints=[],
             properties=list(sg.objects(node, SH.property)),
@@ -180,14 +218,18 @@ class CompiledShapes:
         if param in (SH.minCount, SH.maxCount, SH.uniqueLang) and shape.path is None:
             raise UnsupportedShapeError(f"{param} needs a property shape ({shape.node!r})")
         if param == SH.pattern:
-            flags = sg.value(shape.node, SH.flags)
-            return _Constraint(param, (str(value), str(flags or "")), component)
+            flags = str(sg.value(shape.node, SH.flags) or "")
+            _check_regex(str(value), flags)
+            return _Constraint(param, (str(value), flags), component)
         if param in (SH.languageIn, SH["in"], SH["and"], SH["or"], SH.xone):
             members = _list(sg, value)
             if param in (SH["and"], SH["or"], SH.xone):
                 for member in members:
                     self._shape(member)
             return _Constraint(param, members, component)
+        if param in (SH.hasValue, SH["in"], *_COMPARE):
+            for term in _list(sg, value) if param == SH["in"] else (value,):
+                _sparql_term(term)  # raises for blank nodes
         if param in (SH.node, SH["not"]):
             self._shape(value)
         if param == SH.nodeKind and value not in _NODE_KINDS:
@@ -196,16 +238,26 @@ class CompiledShapes:
 
     def validate(self, data: Graph | ox.Store | Iterable[ox.Quad]) -> ValidationReport:
         """Validate a data graph (rdflib Graph, pyoxigraph Store or pyoxigraph quads)."""
-        store = data if isinstance(data, ox.Store) else load_store(data)
+        store = data if isinstance(data, ox.Store) else load_store(data, self.predicates)
         run = _Run(self, store)
         results: list[Result] = []
         for shape in self.targeted:
-            run.report(shape, _focus_of_targets(shape.targets, run.type_path), results)
+            pattern = _target_pattern(shape.targets, run.type_path)
+            nodes = {r[0] for r in run.select(f"SELECT DISTINCT ?this WHERE {{ {pattern} }}")}
+            run.report(shape, _Focus(frozenset(nodes), pattern), results)
         return ValidationReport(conforms=not results, results=results)
 
 
-def _focus_of_targets(targets: list[tuple[URIRef, Node]], type_path: str) -> str:
-    """A SPARQL group pattern binding ?this to every target node, without duplicates."""
+@dataclass(frozen=True)
+class _Focus:
+    """A set of focus nodes, materialized, and a SPARQL group pattern binding ?this to them."""
+
+    nodes: frozenset[ox.Term]
+    pattern: str
+
+
+def _target_pattern(targets: list[tuple[URIRef, Node]], type_path: str) -> str:
+    """A SPARQL group pattern binding ?this to every target node (maybe more than once)."""
     parts = []
     classes = [t for kind, t in targets if kind == SH.targetClass]
     if classes:
@@ -219,17 +271,18 @@ def _focus_of_targets(targets: list[tuple[URIRef, Node]], type_path: str) -> str
             parts.append(f"{{ ?this {_sparql_term(t)} ?any }}")
         elif kind == SH.targetObjectsOf:
             parts.append(f"{{ ?any {_sparql_term(t)} ?this }}")
-    return f"{{ SELECT DISTINCT ?this WHERE {{ {' UNION '.join(parts)} }} }}"
+    return f"{{ {' UNION '.join(parts)} }}"
 
 
-def _values_of(focus: str, path: str) -> str:
-    """A group pattern binding ?this to the value nodes of the focus nodes of `focus`."""
-    return (f"{{ SELECT DISTINCT ?this WHERE {{ {{ SELECT (?this AS ?up) WHERE {{ {focus} }} }} "
-            f"?up {path} ?this }} }}")
+def _values_block(nodes: Iterable[ox.Term], var: str = "this") -> str | None:
+    """`VALUES ?var { … }` for the nodes, or None when one is a blank node (VALUES cannot)."""
+    if any(isinstance(n, ox.BlankNode) for n in nodes):
+        return None
+    return f"VALUES ?{var} {{ {' '.join(str(n) for n in nodes)} }}"
 
 
 class _Run:
-    """One validation of one store: query helpers and the failing-node cache of nested shapes."""
+    """One validation of one store: the queries and the failing-node cache of nested shapes."""
 
     def __init__(self, compiled: CompiledShapes, store: ox.Store) -> None:
         self.c = compiled
@@ -238,111 +291,165 @@ class _Run:
         has_sub = self.store.query(f"ASK {{ ?a <{RDFS.subClassOf}> ?b }}",
                                    use_default_graph_as_union=True)
         self.type_path = f"<{RDF.type}>/<{RDFS.subClassOf}>*" if has_sub else f"<{RDF.type}>"
-        self.failing_cache: dict[tuple[Node, str], set[ox.Term]] = {}
+        self.failing_cache: dict[tuple[Node, frozenset], set[ox.Term]] = {}
+        self.values_cache: dict[tuple[str, str | None], _Focus] = {}
 
-    def select(self, query: str) -> list[tuple[ox.Term | None, ...]]:
+    def select(self, query: str) -> list[tuple]:
+        """Run a SELECT over the union of all graphs; rows as tuples in variable order."""
         solutions = self.store.query(query, use_default_graph_as_union=True)
-        names = [v.value for v in solutions.variables]
-        return [tuple(row[n] for n in names) for row in solutions]
+        return [tuple(row) for row in solutions]
 
-    def report(self, shape: _Shape, focus: str, out: list[Result]) -> None:
-        """Append the results of one shape (and its property shapes) on the focus pattern."""
-        if shape.deactivated:
+    def report(self, shape: _Shape, focus: _Focus, out: list[Result]) -> None:
+        """Append the results of one shape (and its property shapes) on the focus nodes."""
+        if shape.deactivated or not focus.nodes:
             return
+        for constraint, this, value in self.filter_violations(shape, focus):
+            out.append(self.result(shape, constraint, this, value))
         for constraint in shape.constraints:
-            for this, value in self.violations(shape, constraint, focus):
-                out.append(self.result(shape, constraint, this, value))
-        inner = focus if shape.path is None else _values_of(focus, shape.path)
-        for child in shape.properties:
-            self.report(self.c.shapes[child], inner, out)
+            if constraint.param not in _FILTERS:
+                for this, value in self.violations(shape, constraint, focus):
+                    out.append(self.result(shape, constraint, this, value))
+        if shape.properties:
+            inner = focus if shape.path is None else self.values(focus, shape)
+            for child in shape.properties:
+                self.report(self.c.shapes[child], inner, out)
 
-    def failing(self, node: Node, focus: str) -> set[ox.Term]:
-        """The focus nodes (bound by `focus`) that do not conform to the shape `node`."""
-        key = (node, focus)
+    def values(self, focus: _Focus, shape: _Shape, *, exact: bool = True) -> _Focus:
+        """The value nodes of the focus nodes through the shape's path, as a focus of their own.
+
+        With `exact=False` it may hold more nodes (the path's objects of any subject, cheaper
+        to find for a large focus); callers then pair failing values back to the focus nodes.
+        """
+        path = shape.path
+        loose = not exact and shape.bounded and len(focus.nodes) > _SMALL
+        key = ("" if loose else focus.pattern, path)
+        if key not in self.values_cache:
+            start = "" if loose else focus.pattern
+            rows = self.select(f"SELECT DISTINCT ?v WHERE {{ {start} ?this {path} ?v }}")
+            self.values_cache[key] = self.focus_of({r[0] for r in rows}, focus, path)
+        return self.values_cache[key]
+
+    def focus_of(self, nodes: set[ox.Term], parent: _Focus, path: str | None) -> _Focus:
+        block = _values_block(nodes)
+        if block is None:  # blank nodes: re-derive them from the parent's pattern
+            block = (f"{{ SELECT DISTINCT ?this WHERE {{ {{ SELECT (?this AS ?up) WHERE "
+                     f"{{ {parent.pattern} }} }} ?up {path} ?this }} }}") if path else (
+                parent.pattern)
+        return _Focus(frozenset(nodes), block)
+
+    def failing(self, node: Node, focus: _Focus) -> set[ox.Term]:
+        """The focus nodes that do not conform to the shape `node`."""
+        key = (node, focus.nodes)
         if key not in self.failing_cache:
             shape = self.c.shapes[node]
             bad: set[ox.Term] = set()
-            if not shape.deactivated:
+            if not shape.deactivated and focus.nodes:
+                bad.update(this for _, this, _ in self.filter_violations(shape, focus))
                 for constraint in shape.constraints:
-                    bad.update(this for this, _ in self.violations(shape, constraint, focus))
+                    if constraint.param not in _FILTERS:
+                        bad.update(this for this, _ in self.violations(shape, constraint, focus))
+                inner = focus if shape.path is None or not shape.properties else (
+                    self.values(focus, shape, exact=False))
                 for child in shape.properties:
-                    if shape.path is None:
-                        bad |= self.failing(child, focus)
-                    else:
-                        failed = self.failing(child, _values_of(focus, shape.path))
-                        bad.update(t for t, _ in self.pairs(focus, shape.path, failed))
-            self.failing_cache[key] = bad
+                    failed = self.failing(child, inner)
+                    bad.update(t for t, _ in self.pairs(shape, focus, failed))
+            self.failing_cache[key] = bad & focus.nodes
         return self.failing_cache[key]
 
-    def pairs(self, focus: str, path: str | None, values: set[ox.Term]) -> list[tuple]:
-        """(focus node, value node) pairs whose value is in `values`."""
+    def pairs(self, shape: _Shape, focus: _Focus, values: set[ox.Term]) -> list[tuple]:
+        """(focus node, value node) pairs of the shape whose value node is in `values`."""
         if not values:
             return []
-        if path is None:  # a node shape: the focus node is its own value node
+        if shape.path is None:  # a node shape: the focus node is its own value node
             return [(v, v) for v in values]
-        if any(isinstance(v, ox.BlankNode) for v in values):  # VALUES cannot hold blank nodes
-            rows = self.select(f"SELECT DISTINCT ?this ?v WHERE {{ {focus} ?this {path} ?v }}")
-            return [r for r in rows if r[1] in values]
-        block = " ".join(str(v) for v in values)
-        return self.select(f"SELECT DISTINCT ?this ?v WHERE {{ VALUES ?v {{ {block} }} "
-                           f"{focus} ?this {path} ?v }}")
+        block = _values_block(values, "v")
+        if block and shape.bounded and len(focus.nodes) > _SMALL:  # start from the values
+            rows = self.select(
+                f"SELECT DISTINCT ?this ?v WHERE {{ {block} ?this {shape.path} ?v }}")
+            return [r for r in rows if r[0] in focus.nodes]
+        rows = self.select(f"SELECT DISTINCT ?this ?v WHERE {{ {block or ''} "
+                           f"{focus.pattern} ?this {shape.path} ?v }}")
+        return rows if block else [r for r in rows if r[1] in values]
 
-    def violations(self, shape: _Shape, c: _Constraint, focus: str) -> list[tuple]:
+    def scan(self, shape: _Shape, focus: _Focus) -> str:
+        """The pattern a value query starts from: the path alone when the focus is large (its
+        rows are filtered in Python then), else the focus joined with the path."""
+        if shape.path is None:
+            return f"{focus.pattern} BIND(?this AS ?v)"
+        if shape.bounded and len(focus.nodes) > _SMALL:
+            return f"?this {shape.path} ?v ."
+        return f"{focus.pattern} ?this {shape.path} ?v ."
+
+    def filter_violations(self, shape: _Shape, focus: _Focus) -> list[tuple]:
+        """(constraint, focus node, value node) of the value-type constraints of a shape, all
+        tested in one pass over the value nodes."""
+        filters = [c for c in shape.constraints if c.param in _FILTERS]
+        if not filters:
+            return []
+        binds = " ".join(f"BIND(COALESCE({self.condition(c)}, false) AS ?ok{i})"
+                         for i, c in enumerate(filters))
+        failed = " || ".join(f"!?ok{i}" for i in range(len(filters)))
+        oks = " ".join(f"?ok{i}" for i in range(len(filters)))
+        rows = self.select(f"SELECT DISTINCT ?this ?v {oks} WHERE {{ "
+                           f"{self.scan(shape, focus)} {binds} FILTER({failed}) }}")
+        return [(c, r[0], r[1]) for r in rows if r[0] in focus.nodes
+                for c, ok in zip(filters, r[2:], strict=True) if ok.value != "true"]
+
+    def violations(self, shape: _Shape, c: _Constraint, focus: _Focus) -> list[tuple]:
         """(focus node, value node or None) of every violation of one constraint."""
-        p, path = c.param, shape.path
-        value_pattern = f"?this {path} ?v ." if path else "BIND(?this AS ?v)"
-        if p in _FILTERS:
-            query = (f"SELECT DISTINCT ?this ?v WHERE {{ {focus} {value_pattern} "
-                     f"{self.condition(c)} }}")
-            return self.select(query)
+        p, path, nodes = c.param, shape.path, focus.nodes
         if p == SH.minCount:
-            return [(r[0], None) for r in self.select(
-                f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ ?this {path} ?v }} }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {int(c.value)})")]
+            n = int(c.value)
+            query = (f"SELECT DISTINCT ?this WHERE {{ {focus.pattern} FILTER NOT EXISTS "
+                     f"{{ ?this {path} ?v }} }}") if n == 1 else (
+                f"SELECT ?this WHERE {{ {focus.pattern} OPTIONAL {{ ?this {path} ?v }} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})")
+            return [(r[0], None) for r in self.select(query)] if n > 0 else []
         if p == SH.maxCount:
-            return [(r[0], None) for r in self.select(
-                f"SELECT ?this WHERE {{ {focus} ?this {path} ?v }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(c.value)})")]
+            rows = self.select(f"SELECT ?this WHERE {{ {self.scan(shape, focus)} }} "
+                               f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(c.value)})")
+            return [(r[0], None) for r in rows if r[0] in nodes]
         if p == SH.hasValue:
             term = _sparql_term(c.value)
             test = (f"FILTER NOT EXISTS {{ ?this {path} {term} }}" if path
                     else f"FILTER(!sameTerm(?this, {term}))")
-            return [(r[0], None) for r in self.select(f"SELECT ?this WHERE {{ {focus} {test} }}")]
+            return [(r[0], None) for r in self.select(
+                f"SELECT DISTINCT ?this WHERE {{ {focus.pattern} {test} }}")]
         if p == SH.uniqueLang:
             if c.value != Literal(True):
                 return []
-            return [(r[0], None) for r in self.select(
-                f"SELECT ?this ?l WHERE {{ {focus} {value_pattern} BIND(LCASE(LANG(?v)) AS ?l) "
-                f'FILTER(?l != "") }} GROUP BY ?this ?l HAVING (COUNT(DISTINCT ?v) > 1)')]
+            rows = self.select(
+                f"SELECT ?this ?l WHERE {{ {self.scan(shape, focus)} BIND(LCASE(LANG(?v)) AS ?l)"
+                f' FILTER(?l != "") }} GROUP BY ?this ?l HAVING (COUNT(DISTINCT ?v) > 1)')
+            return [(r[0], None) for r in rows if r[0] in nodes]
         return self.shape_based(shape, c, focus)
 
-    def shape_based(self, shape: _Shape, c: _Constraint, focus: str) -> list[tuple]:
-        values = focus if shape.path is None else _values_of(focus, shape.path)
+    def shape_based(self, shape: _Shape, c: _Constraint, focus: _Focus) -> list[tuple]:
+        values = focus if shape.path is None else self.values(focus, shape, exact=False)
         members = c.value if isinstance(c.value, tuple) else (c.value,)
-        failed = [self.failing(m, values) for m in members]
-        if c.param == SH.node:
-            bad = failed[0]
-        elif c.param == SH["and"]:
-            bad = set().union(*failed)
-        elif c.param == SH["or"]:
-            bad = set.intersection(*failed) if failed else self.candidates(values)
-        else:  # sh:not and sh:xone need every candidate value node
-            cands = self.candidates(values)
-            if c.param == SH["not"]:
-                bad = cands - failed[0]
-            else:
-                bad = {v for v in cands if sum(v not in f for f in failed) != 1}
-        return self.pairs(focus, shape.path, bad)
-
-    def candidates(self, values: str) -> set[ox.Term]:
-        return {r[0] for r in self.select(f"SELECT ?this WHERE {{ {values} }}")}
+        if c.param == SH["or"]:  # short-circuit: test each member on the nodes still failing
+            bad = set(values.nodes)
+            for member in members:
+                if not bad:
+                    break
+                subset = values if bad == values.nodes else self.focus_of(bad, focus, shape.path)
+                bad &= self.failing(member, subset)
+        else:
+            failed = [self.failing(m, values) for m in members]
+            if c.param in (SH.node, SH["and"]):
+                bad = set().union(*failed)
+            elif c.param == SH["not"]:
+                bad = values.nodes - failed[0]
+            else:  # sh:xone
+                bad = {v for v in values.nodes if sum(v not in f for f in failed) != 1}
+        return self.pairs(shape, focus, bad)
 
     def condition(self, c: _Constraint) -> str:
-        """A FILTER keeping the value nodes ?v that violate a value-type constraint."""
+        """A SPARQL expression true when the value node ?v meets a value-type constraint."""
         p, value = c.param, c.value
         if p == SH["class"]:
-            return f"FILTER NOT EXISTS {{ ?v {self.type_path} {_sparql_term(value)} }}"
-        if p == SH.datatype:
+            ok = f"EXISTS {{ ?v {self.type_path} {_sparql_term(value)} }}"
+        elif p == SH.datatype:
             if value == RDF.langString:
                 ok = 'isLiteral(?v) && LANG(?v) != ""'
             else:
@@ -365,7 +472,7 @@ class _Run:
             ok = f"?v {_COMPARE[p]} {_sparql_term(value)}"
         else:  # sh:in
             ok = " || ".join(f"sameTerm(?v, {_sparql_term(t)})" for t in value) or "false"
-        return f"FILTER(!COALESCE({ok}, false))"
+        return ok
 
     def result(self, shape: _Shape, c: _Constraint, this: ox.Term, value) -> Result:
         return Result(
@@ -376,10 +483,8 @@ class _Run:
 
     def generic_message(self, shape: _Shape, c: _Constraint) -> str:
         """A message in pyshacl's style, for shapes without sh:message."""
-        if isinstance(c.value, tuple):
-            shown = ", ".join(v.n3(self.nm) if isinstance(v, Node) else v for v in c.value)
-        else:
-            shown = c.value.n3(self.nm)
+        items = c.value if isinstance(c.value, tuple) else (c.value,)
+        shown = ", ".join(v.n3(self.nm) if isinstance(v, URIRef) else str(v) for v in items)
         name = str(c.param)[len(str(SH)):]
         path = shape.path_node.n3(self.nm) if isinstance(shape.path_node, URIRef) else "path"
         special = {
@@ -420,9 +525,7 @@ def from_ox(term: ox.Term) -> Node:
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
-def _nt(term: Node) -> str:
-    if type(term) is URIRef:
-        return f"<{term}>"
+def _nt(term: Literal) -> str:
     text = _escape(str.__str__(term))
     if term.language:
         return f'"{text}"@{term.language}'
@@ -431,30 +534,51 @@ def _nt(term: Node) -> str:
     return f'"{text}"'
 
 
-def _spo(data: Graph) -> Iterable[tuple[Node, Node, Node]]:
+def _by_subject(data: Graph) -> Iterable[tuple[Node, dict[Node, Iterable[Node]]]]:
+    """(subject, {predicate: objects}) of every subject of a graph."""
     store = data.store
     # rdflib's public triple iterator costs ~4 µs a triple; a Memory store holding one graph
     # can be read from its subject index directly.
     if type(data) is Graph and type(store) is Memory and len(list(store.contexts())) <= 1:
-        spo = store._Memory__spo  # type: ignore[attr-defined]
-        return ((s, p, o) for s, po in spo.items() for p, objects in po.items() for o in objects)
-    return data.triples((None, None, None))
+        return store._Memory__spo.items()  # type: ignore[attr-defined]
+    grouped: dict[Node, dict[Node, list[Node]]] = {}
+    for s, p, o in data.triples((None, None, None)):
+        grouped.setdefault(s, {}).setdefault(p, []).append(o)
+    return grouped.items()
 
 
-def load_store(data: Graph | Iterable[ox.Quad]) -> ox.Store:
-    """An in-memory pyoxigraph store holding the triples of `data` in its default graph."""
+def load_store(data: Graph | Iterable[ox.Quad], predicates: set[str] | None = None) -> ox.Store:
+    """An in-memory pyoxigraph store holding the triples of `data` in its default graph (only
+    those whose predicate is in `predicates`, when given). An rdflib graph goes in as N-Triples
+    text, which pyoxigraph parses faster than Python builds its term objects."""
     store = ox.Store()
     if not isinstance(data, Graph):
-        store.bulk_extend(data)
+        store.bulk_extend(q for q in data if predicates is None or q.predicate.value in predicates)
         return store
+    wanted: dict[int, bool] = {}  # id(predicate term) -> load it (rdflib's __eq__ is slow)
     lines: list[str] = []
+    out = lines.append
     with_bnodes = []
-    for s, p, o in _spo(data):
-        if type(s) is BNode or type(o) is BNode:
-            with_bnodes.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o)))
-        else:
-            lines.append(f"<{s}> <{p}> {_nt(o)} .\n")
-    store.load("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    for s, po in _by_subject(data):
+        head = f"<{s}> <"
+        for p, objects in po.items():
+            keep = wanted.get(id(p))
+            if keep is None:
+                keep = wanted[id(p)] = predicates is None or str(p) in predicates
+            if not keep:
+                continue
+            line = f"{head}{p}> "
+            for o in objects:
+                if type(o) is URIRef and type(s) is URIRef:
+                    out(f"{line}<{o}> .\n")
+                elif type(o) is Literal and type(s) is URIRef:
+                    out(f"{line}{_nt(o)} .\n")
+                else:  # blank nodes keep their labels only when added as terms
+                    with_bnodes.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o)))
+    try:
+        store.load("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+    except SyntaxError as exc:  # e.g. an IRI holding '>', which Oxigraph cannot represent
+        raise ValueError(f"the data graph cannot be loaded into pyoxigraph: {exc}") from exc
     store.extend(with_bnodes)
     return store
 

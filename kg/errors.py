@@ -1,16 +1,16 @@
 """Domain errors. Each carries the HTTP status it maps to, so the API has one handler for all.
 
-    WijkenError                     500
-    ├── UserError                   400  bad input from a user (a parameter, a query)
-    │   ├── QuerySyntaxError        400  a SPARQL query or update that does not parse
-    │   └── ForbiddenQueryError     400  SERVICE, LOAD or anything that fetches a URL
-    ├── UnauthorizedError           401  an update without the right bearer token
-    ├── NotFoundError               404  an unknown id or IRI
-    ├── PayloadTooLargeError        413  a request body over the limit
-    ├── IngestError                 422  invalid input files (carries every problem)
-    ├── StoreBusyError              409  the data directory is locked by another process
-    ├── SearchIndexError            409  the search index does not fit the model or the graph
-    └── QueryTimeoutError           503  a query ran out of time
+WijkenError                     500
+├── UserError                   400  bad input from a user (a parameter, a query)
+│   ├── QuerySyntaxError        400  a SPARQL query or update that does not parse
+│   └── ForbiddenQueryError     400  SERVICE, LOAD or anything that fetches a URL
+├── UnauthorizedError           401  an update without the right bearer token
+├── NotFoundError               404  an unknown id or IRI
+├── PayloadTooLargeError        413  a request body over the limit
+├── IngestError                 422  invalid input files (carries every problem)
+├── StoreBusyError              409  the data directory is locked by another process
+├── SearchIndexError            409  the search index does not fit the model or the graph
+└── QueryTimeoutError           503  a query ran out of time
 """
 
 from __future__ import annotations

@@ -59,8 +59,9 @@ class Item(BaseModel):
 
     def linked(self, relation: str, direction: str = "out") -> list[Resource]:
         """The resources at the other end of one relation."""
-        return [ln.target for ln in self.links
-                if ln.relation == relation and ln.direction == direction]
+        return [
+            ln.target for ln in self.links if ln.relation == relation and ln.direction == direction
+        ]
 
 
 def _kind(type_iri: str | None) -> str | None:
@@ -85,9 +86,12 @@ class ItemReader:
 
     def iri_of(self, record_id: str) -> tuple[str, str, str] | None:
         """(IRI, type, graph) of a record id, or None."""
-        rows = self.store.select(self._p + f"""
+        rows = self.store.select(
+            self._p
+            + f"""
             SELECT ?s ?c ?g WHERE {{ GRAPH ?g {{ ?s dct:identifier {Literal(record_id).n3()} ;
-              a ?c }} }}""")
+              a ?c }} }}"""
+        )
         for r in rows:
             if r["c"] in CLASS_TO_TYPE:
                 return str(r["s"]), CLASS_TO_TYPE[r["c"]], str(r["g"])  # type: ignore[index]
@@ -100,8 +104,11 @@ class ItemReader:
             return None
         iri, rtype, graph = found
         s = f"<{iri}>"
-        fields = self.store.select(self._p + f"""
-            SELECT ?p ?o WHERE {{ {s} ?p ?o FILTER isLiteral(?o) }}""")
+        fields = self.store.select(
+            self._p
+            + f"""
+            SELECT ?p ?o WHERE {{ {s} ?p ?o FILTER isLiteral(?o) }}"""
+        )
         title = text = date = None
         alt: list[str] = []
         for r in fields:
@@ -115,30 +122,46 @@ class ItemReader:
             elif p == SKOS.altLabel:
                 alt.append(str(o))
         links = self._links(s, "out") + self._links(s, "in")
-        return Item(id=record_id, type=rtype, iri=iri, title=title or record_id, text=text,
-                    date=date, alt_labels=sorted(alt), graph=graph, links=links)
+        return Item(
+            id=record_id,
+            type=rtype,
+            iri=iri,
+            title=title or record_id,
+            text=text,
+            date=date,
+            alt_labels=sorted(alt),
+            graph=graph,
+            links=links,
+        )
 
     def _links(self, s: str, direction: str) -> list[Link]:
         preds = " ".join(f"<{p}>" for p in RELATIONS)
         pattern = f"{s} ?p ?o" if direction == "out" else f"?o ?p {s}"
-        rows = self.store.select(self._p + f"""
+        rows = self.store.select(
+            self._p
+            + f"""
             SELECT ?p ?o (SAMPLE(?oid) AS ?id) (SAMPLE(?ot) AS ?t) (SAMPLE(?ol) AS ?l) WHERE {{
               {pattern} . VALUES ?p {{ {preds} }}
               OPTIONAL {{ ?o dct:identifier ?oid }}
               OPTIONAL {{ ?o a ?ot FILTER (?ot IN ({", ".join(f"<{c}>" for c in CLASS_TO_TYPE)},
                          skos:Concept, wk:Municipality)) }}
               OPTIONAL {{ ?o rdfs:label|skos:prefLabel ?ol FILTER (lang(?ol) = "nl") }}
-            }} GROUP BY ?p ?o ORDER BY ?p ?l""")
+            }} GROUP BY ?p ?o ORDER BY ?p ?l"""
+        )
         out = []
         for r in rows:
             p = r["p"]
             name, label_out, label_in = RELATIONS[p]  # type: ignore[index]
             kind = _kind(str(r["t"])) if "t" in r else None
             rid = str(r["id"]) if "id" in r and kind not in ("municipality",) else None
-            out.append(Link(
-                relation=name, label=label_out if direction == "out" else label_in,
-                direction=direction,
-                target=Resource(iri=str(r["o"]), id=rid, type=kind,
-                                title=str(r["l"]) if "l" in r else None)))
+            out.append(
+                Link(
+                    relation=name,
+                    label=label_out if direction == "out" else label_in,
+                    direction=direction,
+                    target=Resource(
+                        iri=str(r["o"]), id=rid, type=kind, title=str(r["l"]) if "l" in r else None
+                    ),
+                )
+            )
         return out
-

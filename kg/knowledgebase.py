@@ -79,8 +79,12 @@ class KnowledgeBase:
         settings: Settings | None = None,
     ) -> None:
         self.settings = settings or Settings(
-            data_dir=data_dir or Path("wijken-data"), base_iri=base_iri, embedder=embedder,
-            threads=threads, hnsw_threshold=hnsw_threshold)
+            data_dir=data_dir or Path("wijken-data"),
+            base_iri=base_iri,
+            embedder=embedder,
+            threads=threads,
+            hnsw_threshold=hnsw_threshold,
+        )
         self.data_dir = data_dir
         self.base_iri = base_iri
         self.read_only = read_only
@@ -94,10 +98,15 @@ class KnowledgeBase:
     @classmethod
     def from_settings(cls, settings: Settings, *, read_only: bool = False) -> KnowledgeBase:
         """Build from the settings (the CLI's and the HTTP app's way)."""
-        return cls(data_dir=settings.data_dir, base_iri=settings.base_iri,
-                   embedder=settings.embedder, threads=settings.threads,
-                   hnsw_threshold=settings.hnsw_threshold, read_only=read_only,
-                   settings=settings)
+        return cls(
+            data_dir=settings.data_dir,
+            base_iri=settings.base_iri,
+            embedder=settings.embedder,
+            threads=settings.threads,
+            hnsw_threshold=settings.hnsw_threshold,
+            read_only=read_only,
+            settings=settings,
+        )
 
     # -- reference data --------------------------------------------------------------------
 
@@ -108,7 +117,8 @@ class KnowledgeBase:
         for iri, g in wanted.items():
             digest = _fingerprint(g)
             have = self.store.select(
-                f"SELECT ?h WHERE {{ GRAPH <{iri}> {{ <{iri}> <{WK.contentHash}> ?h }} }}")
+                f"SELECT ?h WHERE {{ GRAPH <{iri}> {{ <{iri}> <{WK.contentHash}> ?h }} }}"
+            )
             if not have or str(have[0]["h"]) != digest:
                 g.add((URIRef(iri), WK.contentHash, Literal(digest)))
                 stale[iri] = g
@@ -119,8 +129,15 @@ class KnowledgeBase:
 
     # -- ingest ----------------------------------------------------------------------------
 
-    def ingest(self, paths: Sequence[Path], *, dry_run: bool = False, force: bool = False,
-               progress: Progress | None = None, sync_index: bool = True) -> IngestReport:
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+        sync_index: bool = True,
+    ) -> IngestReport:
         """Ingest files or directories into the store, then bring the search index up to date.
 
         Raises `IngestError` with every problem (and writes nothing) when the input is invalid.
@@ -131,7 +148,8 @@ class KnowledgeBase:
             self.search_engine.check_model()  # refuse before the store changes
         with self._write_lock:
             report = Ingestor(self.store, base_iri=self.base_iri, progress=progress).run(
-                paths, dry_run=dry_run, force=force)
+                paths, dry_run=dry_run, force=force
+            )
         if sync_index and not dry_run and report.changed:
             self.search_engine.sync(progress=progress)
         return report
@@ -147,8 +165,7 @@ class KnowledgeBase:
             self._search = SearchEngine(self)
         return self._search
 
-    def search(self, query: str, *, k: int = 10, filters: dict[str, str] | None = None
-               ) -> Any:
+    def search(self, query: str, *, k: int = 10, filters: dict[str, str] | None = None) -> Any:
         """Hybrid search for a Dutch question; see `search.engine.SearchEngine.search`."""
         return self.search_engine.search(query, k=k, filters=filters)
 
@@ -169,19 +186,38 @@ class KnowledgeBase:
     def stats(self) -> Stats:
         """Counts per type, theme and municipality."""
         p = sparql_prefixes()
-        types = {r["t"].split("#")[-1]: int(r["n"]) for r in self._rows(p + """
+        types = {
+            r["t"].split("#")[-1]: int(r["n"])
+            for r in self._rows(
+                p
+                + """
             SELECT ?t (COUNT(?s) AS ?n) WHERE { ?s dct:identifier ?id ; a ?t
               FILTER (STRSTARTS(STR(?t), STR(wk:))) FILTER (?t NOT IN (wk:Municipality,
-              wk:Province)) } GROUP BY ?t ORDER BY ?t""")}
-        themes = {r["l"]: int(r["n"]) for r in self._rows(p + """
+              wk:Province)) } GROUP BY ?t ORDER BY ?t"""
+            )
+        }
+        themes = {
+            r["l"]: int(r["n"])
+            for r in self._rows(
+                p
+                + """
             SELECT ?l (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s dct:identifier ?id ;
-              dct:subject ?c . ?c skos:notation ?l } GROUP BY ?l ORDER BY DESC(?n) ?l""")}
-        municipalities = {r["l"]: int(r["n"]) for r in self._rows(p + """
+              dct:subject ?c . ?c skos:notation ?l } GROUP BY ?l ORDER BY DESC(?n) ?l"""
+            )
+        }
+        municipalities = {
+            r["l"]: int(r["n"])
+            for r in self._rows(
+                p
+                + """
             SELECT ?l (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s wk:municipality ?m ;
               dct:identifier ?id . ?m a wk:Municipality ; rdfs:label ?l }
-            GROUP BY ?l ORDER BY DESC(?n) ?l""")}
-        return Stats(types, themes, municipalities, len(self.store),
-                     len(queries.source_graphs(self.store)))
+            GROUP BY ?l ORDER BY DESC(?n) ?l"""
+            )
+        }
+        return Stats(
+            types, themes, municipalities, len(self.store), len(queries.source_graphs(self.store))
+        )
 
     def _rows(self, sparql: str) -> list[dict[str, str]]:
         return [{k: str(v) for k, v in r.items()} for r in self.store.select(sparql)]

@@ -61,8 +61,9 @@ def flemish_municipalities() -> tuple[Municipality, ...]:
 @lru_cache(maxsize=1)
 def flemish_provinces() -> dict[str, str]:
     """Province NIS code -> Dutch name, for the Flemish provinces."""
-    return {p["id"]: p["name"]["nl"] for p in _load("provinces")
-            if p.get("region") == FLEMISH_REGION}
+    return {
+        p["id"]: p["name"]["nl"] for p in _load("provinces") if p.get("region") == FLEMISH_REGION
+    }
 
 
 @lru_cache(maxsize=1)

@@ -30,12 +30,17 @@ class SourceGraphInfo:
 
 def source_graphs(store: Store) -> list[SourceGraphInfo]:
     """Every named graph that came from an ingested file."""
-    rows = store.select(P + """
+    rows = store.select(
+        P
+        + """
         SELECT ?g ?file ?hash ?n ?at WHERE { GRAPH ?g {
           ?g a wk:SourceGraph ; wk:sourceFile ?file ; wk:contentHash ?hash ;
-             wk:recordCount ?n ; prov:generatedAtTime ?at } } ORDER BY ?file""")
-    return [SourceGraphInfo(str(r["g"]), str(r["file"]), str(r["hash"]), int(r["n"]),
-                            str(r["at"])) for r in rows]
+             wk:recordCount ?n ; prov:generatedAtTime ?at } } ORDER BY ?file"""
+    )
+    return [
+        SourceGraphInfo(str(r["g"]), str(r["file"]), str(r["hash"]), int(r["n"]), str(r["at"]))
+        for r in rows
+    ]
 
 
 def known_items(store: Store):  # -> dict[str, KnownItem]
@@ -44,9 +49,12 @@ def known_items(store: Store):  # -> dict[str, KnownItem]
 
     files = {g.iri: g.source_file for g in source_graphs(store)}
     values = " ".join(f"<{c}>" for c in CLASS_TO_TYPE)
-    rows = store.select(P + f"""
+    rows = store.select(
+        P
+        + f"""
         SELECT ?id ?class ?g WHERE {{ GRAPH ?g {{ ?s a ?class ; dct:identifier ?id }}
-          VALUES ?class {{ {values} }} }}""")
+          VALUES ?class {{ {values} }} }}"""
+    )
     out = {}
     for r in rows:
         g = str(r["g"])
@@ -56,8 +64,11 @@ def known_items(store: Store):  # -> dict[str, KnownItem]
 
 def scheme_notations(store: Store) -> dict[str, dict[str, str]]:
     """scheme name -> notation -> concept IRI, for every wijken concept scheme in the store."""
-    rows = store.select(P + """
-        SELECT ?scheme ?notation ?c WHERE { ?c skos:inScheme ?scheme ; skos:notation ?notation }""")
+    rows = store.select(
+        P
+        + """
+        SELECT ?scheme ?notation ?c WHERE { ?c skos:inScheme ?scheme ; skos:notation ?notation }"""
+    )
     out: dict[str, dict[str, str]] = {}
     for r in rows:
         scheme = str(r["scheme"])
@@ -71,16 +82,20 @@ def theme_notations(store: Store) -> dict[str, str]:
     return scheme_notations(store).get(THEME_SCHEME, {})
 
 
-def referrers(store: Store, base_iri: str, removed: Mapping, *, exclude: set[str]
-              ) -> dict[str, list[tuple[str, str]]]:
+def referrers(
+    store: Store, base_iri: str, removed: Mapping, *, exclude: set[str]
+) -> dict[str, list[tuple[str, str]]]:
     """For ids about to be removed: (source file, id) of records elsewhere that point at them."""
     if not removed:
         return {}
     files = {g.iri: g.source_file for g in source_graphs(store)}
     targets = " ".join(f"<{base_iri}{item.type}/{rid}>" for rid, item in removed.items())
-    rows = store.select(P + f"""
+    rows = store.select(
+        P
+        + f"""
         SELECT ?target ?rid ?g WHERE {{ GRAPH ?g {{ ?s ?p ?target ; dct:identifier ?rid }}
-          VALUES ?target {{ {targets} }} FILTER (?p != wk:mentions) }}""")
+          VALUES ?target {{ {targets} }} FILTER (?p != wk:mentions) }}"""
+    )
     out: dict[str, list[tuple[str, str]]] = {}
     for r in rows:
         g = str(r["g"])
@@ -96,17 +111,29 @@ def mention_terms(store: Store, *, exclude_graphs: set[str]):  # -> list[Term]
     from ingest.nlp import Term
 
     terms: list[Term] = []
-    rows = store.select(P + """
+    rows = store.select(
+        P
+        + """
         SELECT ?s ?label ?g WHERE { GRAPH ?g { ?s a wk:Actor .
-          { ?s rdfs:label ?label } UNION { ?s skos:altLabel ?label } } }""")
-    terms += [Term(str(r["label"]), str(r["s"]), "actor") for r in rows
-              if str(r["g"]) not in exclude_graphs]
-    rows = store.select(P + """
-        SELECT ?s ?label WHERE { ?s a wk:Municipality ; rdfs:label ?label }""")
+          { ?s rdfs:label ?label } UNION { ?s skos:altLabel ?label } } }"""
+    )
+    terms += [
+        Term(str(r["label"]), str(r["s"]), "actor")
+        for r in rows
+        if str(r["g"]) not in exclude_graphs
+    ]
+    rows = store.select(
+        P
+        + """
+        SELECT ?s ?label WHERE { ?s a wk:Municipality ; rdfs:label ?label }"""
+    )
     terms += [Term(str(r["label"]), str(r["s"]), "municipality") for r in rows]
-    rows = store.select(P + f"""
+    rows = store.select(
+        P
+        + f"""
         SELECT ?s ?label WHERE {{ ?s skos:inScheme <{SCHEME_ROOT}{THEME_SCHEME}> .
           {{ ?s skos:prefLabel ?label }} UNION {{ ?s skos:altLabel ?label }}
-          FILTER (lang(?label) = "nl") }}""")
+          FILTER (lang(?label) = "nl") }}"""
+    )
     terms += [Term(str(r["label"]), str(r["s"]), "theme") for r in rows]
     return terms

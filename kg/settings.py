@@ -63,3 +63,26 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings from the environment, built once (never at import time)."""
     return Settings()
+
+
+def settings_reference() -> str:
+    """Markdown table of every setting (docs/configuration.md is generated from this)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Every setting is an environment variable `WIJKEN_<NAME>`; the CLI options `--data-dir`,",
+        "`--host` and `--port` override theirs. Generated from `kg/settings.py` by",
+        "`python -m kg.settings > docs/configuration.md`.",
+        "",
+        "| variable | default | description |",
+        "| --- | --- | --- |",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "unset" if default is None else f"`{default}`"
+        lines.append(f"| `WIJKEN_{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_reference(), end="")

@@ -19,7 +19,13 @@ import pyoxigraph as ox
 from kg.errors import WijkenError
 from kg.namespaces import PREFIXES
 from kg.sparql_lexer import shape
-from kg.sparql_worker import NotAcceptableError, QueryRequest, QueryResult, WorkerConfig, _Failure
+from kg.sparql_worker import (
+    NotAcceptableError,
+    QueryFailure,
+    QueryRequest,
+    QueryResult,
+    WorkerConfig,
+)
 from kg.store import STATE_FILENAME, Store
 
 logger = logging.getLogger(__name__)
@@ -99,7 +105,7 @@ class Executor:
             self._generation = generation
         return self._store
 
-    def answer(self, request: QueryRequest) -> QueryResult | _Failure:
+    def answer(self, request: QueryRequest) -> QueryResult | QueryFailure:
         """Run one request; failures come back as values so the worker keeps serving."""
         try:
             try:
@@ -110,12 +116,12 @@ class Executor:
                 self.ensure_store(reopen=True)
                 return self.execute(request)
         except SyntaxError as exc:
-            return _Failure("query-syntax", str(exc))
+            return QueryFailure("query-syntax", str(exc))
         except WijkenError as exc:
-            return _Failure(exc.code, str(exc))
+            return QueryFailure(exc.code, str(exc))
         except (OSError, RuntimeError):
             logger.exception("SPARQL worker failed to read the store")
-            return _Failure("internal-error", "the store could not be read; see the server log")
+            return QueryFailure("internal-error", "the store could not be read; see the server log")
 
     def execute(self, request: QueryRequest) -> QueryResult:
         """Run a query and serialise at most `max_rows` solutions or triples."""
@@ -125,6 +131,7 @@ class Executor:
         if self._similarity is not None:
             from search.sparql_similarity import SIMILARITY_IRI
 
+            self._similarity.take_error()  # forget one left over from a failed attempt
             self._similarity.refresh()
             functions[ox.NamedNode(SIMILARITY_IRI)] = self._similarity
         result = store.oxigraph.query(
@@ -133,7 +140,7 @@ class Executor:
         cap = self.config.max_rows
         if isinstance(result, ox.QueryBoolean):
             fmt = _results_format(request, "an ASK")
-            body, count, truncated = bytes(result.serialize(format=fmt)), 1, False
+            body, count, truncated = _bytes(result.serialize(format=fmt)), 1, False
             media_type = fmt.media_type
         elif isinstance(result, ox.QuerySolutions):
             fmt = _results_format(request, "a SELECT")
@@ -143,16 +150,18 @@ class Executor:
             body = solutions_json(variables, rows)
             if fmt != ox.QueryResultsFormat.JSON:
                 parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-                body = bytes(parsed.serialize(format=fmt))
+                body = _bytes(parsed.serialize(format=fmt))
             count, media_type = len(rows), fmt.media_type
         else:
             if request.rdf_format is None:
                 raise NotAcceptableError(_unacceptable("a CONSTRUCT or DESCRIBE"))
             rdf = ox.RdfFormat.from_media_type(request.rdf_format)
+            if rdf is None:
+                raise NotAcceptableError(f"unknown RDF format {request.rdf_format!r}")
             triples = list(itertools.islice(result, cap + 1))
             truncated, triples = len(triples) > cap, triples[:cap]
             prefixes = PREFIXES if rdf in _PREFIXED else None
-            body = bytes(ox.serialize(triples, format=rdf, prefixes=prefixes))
+            body = _bytes(ox.serialize(triples, format=rdf, prefixes=prefixes))
             count, media_type = len(triples), rdf.media_type
         self._raise_function_error()
         return QueryResult(body, media_type, count, truncated, time.monotonic() - started)
@@ -190,9 +199,18 @@ def _open_read_only(config: WorkerConfig) -> Store:
 
 
 def _results_format(request: QueryRequest, form: str) -> ox.QueryResultsFormat:
-    if request.results_format is None:
+    fmt = None
+    if request.results_format is not None:
+        fmt = ox.QueryResultsFormat.from_media_type(request.results_format)
+    if fmt is None:
         raise NotAcceptableError(_unacceptable(form))
-    return ox.QueryResultsFormat.from_media_type(request.results_format)
+    return fmt
+
+
+def _bytes(serialized: bytes | None) -> bytes:
+    # Oxigraph returns the bytes when no output file is given.
+    assert serialized is not None
+    return serialized
 
 
 def _unacceptable(form: str) -> str:

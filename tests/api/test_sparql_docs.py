@@ -9,6 +9,8 @@ import httpx
 import pytest
 from rdflib import Graph
 
+from tests.api.conftest import LiveServer
+
 DOC = Path(__file__).parents[2] / "docs" / "sparql.md"
 BLOCKS = re.findall(r"```sparql\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
 ID = "https://w3id.org/100wijken/id/"
@@ -50,9 +52,9 @@ def test_doc_query_runs(query: str, server: str, request: pytest.FixtureRequest)
 
 
 @pytest.mark.slow
-def test_similarity_ranks_the_answer_to_the_question_first(indexed: object) -> None:
+def test_similarity_ranks_the_answer_to_the_question_first(indexed: LiveServer) -> None:
     query = next(q for q in BLOCKS if "voorfinancieren" in q)
-    response = httpx.post(indexed.sparql, data={"query": query}, timeout=60)  # type: ignore[attr-defined]
+    response = httpx.post(indexed.sparql, data={"query": query}, timeout=60)
     rows = response.json()["results"]["bindings"]
     assert [r["doorbraak"]["value"] for r in rows] == [
         ID + "breakthrough/renovatiebegeleiding",
@@ -61,7 +63,7 @@ def test_similarity_ranks_the_answer_to_the_question_first(indexed: object) -> N
     heat = next(q for q in BLOCKS if "hittestress" in q)
     rows = httpx.post(indexed.sparql, data={"query": heat}, timeout=60).json()["results"][
         "bindings"
-    ]  # type: ignore[attr-defined]
+    ]
     assert rows[0]["item"]["value"] in (
         ID + "threshold/hitte",
         ID + "breakthrough/groene-speelstraten",

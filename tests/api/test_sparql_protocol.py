@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
-import time
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
@@ -14,9 +13,23 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, RDFXML, TURTLE, XML, SPARQLWrapper
 
+from api.app import create_app
 from api.service_description import SD
+from api.sparql_protocol import (
+    SPARQL_QUERY,
+    SPARQL_UPDATE,
+    SparqlRequest,
+    UnsupportedMediaTypeError,
+    negotiate,
+    parse_request,
+    rdf_format,
+    results_format,
+)
+from kg.errors import UserError
 from kg.namespaces import WK, reference_graph, sparql_prefixes
-from tests.api.conftest import FAST_TIMEOUT, FIXTURE_GRAPH, ROW_CAP, UPDATE_TOKEN, LiveServer
+from kg.settings import Settings
+from kg.store import Store
+from tests.api.conftest import FIXTURE_GRAPH, LiveServer, assert_error, running
 
 P = sparql_prefixes()
 ID = "https://w3id.org/100wijken/id/"
@@ -38,22 +51,6 @@ EXPLOSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j
 
 def pairs(doc: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
     return [(r["b"]["value"], r["t"]["value"]) for r in doc["results"]["bindings"]]
-
-
-def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:  # type: ignore[type-arg]
-    """The one JSON error shape, with the HTTP status repeated in the body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    error = body["error"]
-    assert set(error) == {"status", "code", "message", "detail"}
-    assert error["status"] == status
-    assert isinstance(error["code"], str) and error["code"]
-    assert isinstance(error["message"], str) and error["message"]
-    if code is not None:
-        assert error["code"] == code
-    return error  # type: ignore[no-any-return]
 
 
 # -- real clients ----------------------------------------------------------------------------
@@ -294,133 +291,92 @@ def test_malformed_protocol_requests_are_400(client: httpx.Client, request_kwarg
     assert_error(client.request(**request_kwargs), 400, "bad-request")
 
 
-def test_time_limit_stops_the_query(client: httpx.Client) -> None:
-    started = time.monotonic()
-    response = client.get("/sparql", params={"query": EXPLOSIVE})
-    elapsed = time.monotonic() - started
-    error = assert_error(response, 503, "query-timeout")
-    assert f"{FAST_TIMEOUT:g} s" in error["message"]
-    assert FAST_TIMEOUT <= elapsed < FAST_TIMEOUT + 1.5
-    # The killed worker is replaced: the endpoint keeps answering.
-    for _ in range(3):
-        assert client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"]
-
-
-def test_row_cap_truncates_and_says_so(client: httpx.Client) -> None:
-    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
-    response = client.get("/sparql", params={"query": query})
-    assert response.headers["x-wijken-truncated"] == "true"
-    assert len(response.json()["results"]["bindings"]) == ROW_CAP
-    csv = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
-    assert csv.headers["x-wijken-truncated"] == "true"
-    assert len(csv.text.strip().split("\r\n")) == ROW_CAP + 1
-    triples = client.get(
-        "/sparql",
-        params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
-        headers={"Accept": "application/n-triples"},
-    )
-    assert triples.headers["x-wijken-truncated"] == "true"
-    assert len(Graph().parse(data=triples.text, format="nt")) == ROW_CAP
-    small = client.get("/sparql", params={"query": query + " LIMIT 5"})
-    assert small.headers["x-wijken-truncated"] == "false"
-
-
-def test_request_body_limit_is_413(client: httpx.Client, live: LiveServer) -> None:
-    padding = "#" * (live.settings.max_request_bytes + 10)
-    response = client.post(
-        "/sparql",
-        content=f"ASK {{}} {padding}".encode(),
-        headers={"Content-Type": "application/sparql-query"},
-    )
-    assert_error(response, 413, "payload-too-large")
-
-
-def test_error_shape_everywhere(client: httpx.Client) -> None:
-    assert_error(client.get("/geen-pagina"), 404, "not-found")
-    assert_error(client.put("/sparql", content=b"x"), 405, "method-not-allowed")
-    assert_error(client.get("/id/lesson/bestaat-niet"), 404, "not-found")
-    assert_error(client.post("/sparql", data={"update": "CLEAR ALL"}), 403, "updates-disabled")
-
-
-def test_trivial_query_round_trip_is_fast(client: httpx.Client) -> None:
-    timings = []
-    for _ in range(30):
-        started = time.perf_counter()
-        response = client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"})
-        timings.append(time.perf_counter() - started)
-        assert response.status_code == 200
-    median = statistics.median(timings)
-    print(
-        f"\ntrivial ASK over HTTP: median {median * 1000:.1f} ms, max {max(timings) * 1000:.1f} ms"
-    )
-    assert median < 0.1
-
-
-# -- updates -------------------------------------------------------------------------------
-
-
-def _update(server: LiveServer, text: str, token: str | None) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return httpx.post(server.sparql, data={"update": text}, headers=headers, timeout=30)
-
-
-def test_updates_are_refused_without_a_configured_token(live: LiveServer) -> None:
-    assert_error(_update(live, "CLEAR ALL", UPDATE_TOKEN), 403, "updates-disabled")
-    assert len(live.kb.store) > 3000
-
-
-def test_update_needs_the_right_bearer_token(writable: LiveServer) -> None:
-    insert = (
-        f'INSERT DATA {{ GRAPH <{FIXTURE_GRAPH}> {{ <{ID}lesson/nieuw> <{WK.pioneer}> "ja" }} }}'
-    )
-    for token in (None, "fout"):
-        response = _update(writable, insert, token)
-        assert_error(response, 401, "unauthorized")
-        assert response.headers["www-authenticate"].startswith("Bearer")
-    ask = {"query": f"ASK {{ <{ID}lesson/nieuw> ?p ?o }}"}
-    assert httpx.get(writable.sparql, params=ask).json()["boolean"] is False
-    before = writable.kb.store.generation
-    response = _update(writable, insert, UPDATE_TOKEN)
-    assert response.status_code == 200, response.text
-    assert response.json()["generation"] == before + 1
-    # The workers reopen their snapshot when the generation changes.
-    for _ in range(3):
-        assert httpx.get(writable.sparql, params=ask).json()["boolean"] is True
-    direct = httpx.post(
-        writable.sparql,
-        content=f"DELETE WHERE {{ GRAPH ?g {{ <{ID}lesson/nieuw> ?p ?o }} }}".encode(),
-        headers={
-            "Content-Type": "application/sparql-update",
-            "Authorization": f"Bearer {UPDATE_TOKEN}",
-        },
-    )
-    assert direct.status_code == 200
-    assert httpx.get(writable.sparql, params=ask).json()["boolean"] is False
-
-
-@pytest.mark.parametrize(
-    "update",
-    [
-        "LOAD <http://example.org/data.ttl>",
-        "load silent <http://example.org/data.ttl> INTO GRAPH <http://example.org/g>",
-        "INSERT { ?s ?p ?o } WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
-    ],
-)
-def test_fetching_updates_are_refused_even_with_the_token(
-    writable: LiveServer, update: str
-) -> None:
-    assert_error(_update(writable, update, UPDATE_TOKEN), 400, "query-forbidden")
-
-
-def test_update_syntax_error_is_400(writable: LiveServer) -> None:
-    assert_error(_update(writable, "INSERT DATA { <a> }", UPDATE_TOKEN), 400, "query-syntax")
-
-
-def test_service_description_lists_update_when_enabled(writable: LiveServer) -> None:
-    sd = Graph().parse(data=httpx.get(writable.sparql).text, format="turtle")
-    assert (None, SD.supportedLanguage, SD.SPARQL11Update) in sd
-
-
 def test_percent_encoded_get(live: LiveServer) -> None:
     url = live.sparql + "?query=" + quote("ASK { ?s a <https://w3id.org/100wijken/ns#Lesson> }")
     assert httpx.get(url).json()["boolean"] is True
+
+
+def test_similarity_without_an_index_is_409(client: httpx.Client) -> None:
+    query = P + 'SELECT ?s (wk:similarity(?s, "water") AS ?x) WHERE { ?s a wk:Lesson }'
+    error = assert_error(client.get("/sparql", params={"query": query}), 409, "index-mismatch")
+    assert "wijken reindex" in error["message"]
+
+
+# -- protocol functions ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "offers", "chosen"),
+    [
+        (None, ("a/x", "b/y"), "a/x"),
+        ("", ("a/x", "b/y"), "a/x"),
+        ("b/y", ("a/x", "b/y"), "b/y"),
+        ("b/*", ("a/x", "b/y"), "b/y"),
+        ("*/*;q=0.1, b/y;q=0.5", ("a/x", "b/y"), "b/y"),
+        ("a/x;q=0, */*", ("a/x", "b/y"), "b/y"),
+        ("a/*;q=0.9, a/x;q=0.2", ("a/x", "a/z"), "a/z"),
+        ("c/z", ("a/x", "b/y"), None),
+        ("a/x;q=abc", ("a/x",), None),
+        ("A/X", ("a/x",), "a/x"),
+    ],
+)
+def test_negotiate(accept: str | None, offers: tuple[str, ...], chosen: str | None) -> None:
+    assert negotiate(accept, offers) == chosen
+
+
+def test_formats_are_canonical_media_types() -> None:
+    assert results_format("application/json") == "application/sparql-results+json"
+    assert results_format("text/xml") == "application/sparql-results+xml"
+    assert rdf_format("application/x-turtle") == "text/turtle"
+    assert rdf_format("text/csv") is None
+    assert results_format("text/turtle") is None
+
+
+def test_parse_request() -> None:
+    get = parse_request("GET", [("query", "ASK {}"), ("default-graph-uri", "http://ex/a")])
+    assert get == SparqlRequest("query", "ASK {}", default_graphs=("http://ex/a",))
+    assert parse_request("GET", []).operation == "description"
+    form = parse_request(
+        "POST",
+        [("named-graph-uri", "http://ex/n")],
+        content_type="application/x-www-form-urlencoded; charset=UTF-8",
+        body=b"update=CLEAR%20ALL",
+    )
+    assert form == SparqlRequest("update", "CLEAR ALL")
+    direct = parse_request(
+        "POST",
+        [("named-graph-uri", "http://ex/n")],
+        content_type=SPARQL_QUERY,
+        body='ASK { ?s ?p "é" }'.encode(),
+    )
+    assert direct == SparqlRequest("query", 'ASK { ?s ?p "é" }', named_graphs=("http://ex/n",))
+    with pytest.raises(UnsupportedMediaTypeError):
+        parse_request("POST", [], content_type=None, body=b"ASK {}")
+    with pytest.raises(UserError, match="not valid"):
+        parse_request("POST", [], content_type=SPARQL_QUERY, body=b"\xff")
+    with pytest.raises(UserError, match="using-graph-uri"):
+        parse_request(
+            "POST",
+            [("using-graph-uri", "http://ex/g")],
+            content_type=SPARQL_UPDATE,
+            body=b"CLEAR ALL",
+        )
+
+
+def test_openapi_documents_the_endpoints(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    assert {"/sparql", "/ns", "/context.jsonld", "/id/{rest}"} <= set(spec["paths"])
+    post = spec["paths"]["/sparql"]["post"]["requestBody"]["content"]
+    assert {"application/sparql-query", "application/sparql-update"} <= set(post)
+    assert client.get("/docs").status_code == 200
+
+
+def test_app_builds_its_own_knowledge_base_at_startup(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    app = create_app(settings)
+    assert not (tmp_path / "data").exists()  # nothing happens before the server starts
+    with running(app) as url:
+        ask = P + "ASK { wk:Breakthrough a owl:Class }"
+        assert httpx.get(url + "/sparql", params={"query": ask}).json()["boolean"] is True
+    # The lifespan closed the store: another process (here: this one) may open it again.
+    Store(tmp_path / "data").close()

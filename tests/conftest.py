@@ -1,0 +1,34 @@
+"""Fixtures shared by every test package: the sample corpus ingested once, with the real model."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data directory with the whole sample corpus ingested and indexed (real embedder).
+
+    Built once per test session; open it read-only (`KnowledgeBase(..., read_only=True)`) or
+    copy it, never write to it.
+    """
+    from kg.knowledgebase import KnowledgeBase
+
+    data_dir = tmp_path_factory.mktemp("sample") / "data"
+    kb = KnowledgeBase(data_dir=data_dir, threads=os.cpu_count() or 1)
+    try:
+        kb.ingest([SAMPLE])
+    finally:
+        kb.close()
+    yield data_dir
