@@ -270,7 +270,8 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """nDCG@10, Recall@10 and MRR of BM25, dense and hybrid on a labelled question set."""
-    from search.evaluate import evaluate as run, load_questions, markdown_table
+    from search.evaluate import evaluate as run
+    from search.evaluate import load_questions, markdown_table
 
     with knowledge_base(data_dir, read_only=True) as kb:
         qs = load_questions(questions)

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 
-from kg.errors import UserError, WijkenError
+from kg.errors import UnsupportedMediaTypeError, UserError
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
@@ -69,20 +69,6 @@ RDFLIB_SERIALIZERS: dict[str, str] = {
     "application/rdf+xml": "xml",
 }
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]*$")
-
-
-class UnsupportedMediaTypeError(WijkenError):
-    """A POST body whose content type the protocol does not define."""
-
-    status = 415
-    code = "unsupported-media-type"
-
-
-class UpdatesDisabledError(WijkenError):
-    """A SPARQL update while updates are switched off (no `update_token` configured)."""
-
-    status = 403
-    code = "updates-disabled"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ class IngestReport:
 
     files: list[FileReport]
     dry_run: bool
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
 
     @property
     def changed(self) -> bool:
@@ -108,6 +110,7 @@ class Ingestor:
     def run(self, paths: Sequence[Path], *, dry_run: bool = False, force: bool = False,
             label: Callable[[Path], str] = str) -> IngestReport:
         """Ingest files and directories; raises IngestError (writing nothing) on any problem."""
+        clock = _Clock()
         files, problems = discover(paths)
         existing = {g.iri: g for g in queries.source_graphs(self.store)}
         reports: list[FileReport] = []
@@ -132,10 +135,11 @@ class Ingestor:
             batch += recs
             pending[giri] = (path, digest, recs, extra)
             reports.append(FileReport(str(path), giri, "changed" if old else "new", len(recs)))
+        clock.lap("read")
         if not pending:
             if problems:
                 raise IngestError(problems)
-            return IngestReport(reports, dry_run)
+            return IngestReport(reports, dry_run, clock.laps)
 
         known = queries.known_items(self.store)
         vocabulary = Vocabulary(queries.theme_notations(self.store),
@@ -152,9 +156,10 @@ class Ingestor:
             problems += dangling_after_removal(removed, referrers)
         if problems:
             raise IngestError(problems)
-
-        graphs = self._build_graphs(pending, resolution, known)
+        clock.lap("resolve")
+        graphs = self._build_graphs(pending, resolution, known, clock)
         problems += shacl.validate_graphs(self.store, graphs, pending, self.base_iri)
+        clock.lap("shacl")
         if problems:
             raise IngestError(problems)
         for report in reports:
@@ -168,7 +173,8 @@ class Ingestor:
             self.progress("write", 0, 1)
             self.store.replace_graphs(graphs)
             self.progress("write", 1, 1)
-        return IngestReport(reports, dry_run)
+            clock.lap("write")
+        return IngestReport(reports, dry_run, clock.laps)
 
     def _read(self, path: Path, label: str) -> tuple[list[RawRecord], Graph | None,
                                                      list[Problem]]:
@@ -185,11 +191,13 @@ class Ingestor:
         pending: dict[str, tuple[Path, str, list[SourceRecord], Graph | None]],
         resolution: Resolution,
         known: dict[str, KnownItem],
+        clock: _Clock,
     ) -> dict[str, Graph]:
         batch = [s for _, _, recs, _ in pending.values() for s in recs]
         terms = queries.mention_terms(self.store, exclude_graphs=set(pending))
         terms += _batch_actor_terms(batch, self.base_iri)
         linker = MentionLinker(terms)
+        clock.lap("nlp-setup")
         texts = [f"{s.record.title}\n{s.record.text or ''}" for s in batch]
         mentions: list[set[str]] = []
         chunk = 512
@@ -197,6 +205,7 @@ class Ingestor:
             self.progress("link", start, len(texts))
             mentions += linker.link(texts[start:start + chunk])
         self.progress("link", len(texts), len(texts))
+        clock.lap("link")
         mapper = RecordMapper(self.base_iri, resolution.types)
         by_record = {id(s): m for s, m in zip(batch, mentions, strict=True)}
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -215,7 +224,21 @@ class Ingestor:
                     g.add(t)
             _add_provenance(g, URIRef(giri), path, digest, len(recs), now)
             graphs[giri] = g
+        clock.lap("rdf")
         return graphs
+
+
+class _Clock:
+    """Wall time per pipeline stage, for the report and the benchmark."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(self.laps.get(stage, 0.0) + now - self._last, 4)
+        self._last = now
 
 
 def _batch_actor_terms(batch: Iterable[SourceRecord], base_iri: str) -> list[Term]:

@@ -86,6 +86,34 @@ class QueryTimeoutError(WijkenError):
     code = "query-timeout"
 
 
+class ServiceBusyError(WijkenError):
+    """Every SPARQL worker stayed busy for a whole time limit (or none could start)."""
+
+    status = 503
+    code = "busy"
+
+
+class NotAcceptableError(WijkenError):
+    """No result format the client accepts fits the query form."""
+
+    status = 406
+    code = "not-acceptable"
+
+
+class UnsupportedMediaTypeError(WijkenError):
+    """A POST body whose content type the protocol does not define."""
+
+    status = 415
+    code = "unsupported-media-type"
+
+
+class UpdatesDisabledError(WijkenError):
+    """A SPARQL update while updates are switched off (no `update_token` configured)."""
+
+    status = 403
+    code = "updates-disabled"
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One problem in an input file: where it is and what is wrong."""

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from kg import queries
-from kg.errors import NotFoundError, UserError
+from kg.errors import NotFoundError, UserError, WijkenError
 from kg.items import Item, ItemReader
 from kg.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
 from kg.settings import Settings
@@ -26,6 +26,7 @@ from kg.store import Store
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport, Progress
+    from kg.traversal import Related, Subgraph, ThresholdAnswer
     from search.engine import SearchEngine
 
 EXPORT_FORMATS = {
@@ -169,6 +170,15 @@ class KnowledgeBase:
         """Hybrid search for a Dutch question; see `search.engine.SearchEngine.search`."""
         return self.search_engine.search(query, k=k, filters=filters)
 
+    def sparql_update(self, update: str) -> None:
+        """Run a SPARQL update as the one writer, then bring the search index up to date."""
+        try:
+            with self._write_lock:
+                self.store.update(update)
+        except SyntaxError as exc:
+            raise UserError(f"SPARQL syntax error: {exc}") from exc
+        self.after_update()
+
     def after_update(self) -> None:
         """Bring derived indexes up to date after a write that bypassed `ingest`."""
         if self._search is not None or (self.data_dir and (self.data_dir / "index").exists()):
@@ -182,6 +192,48 @@ class KnowledgeBase:
         if found is None:
             raise NotFoundError(f"no record with id {record_id!r}")
         return found
+
+    def related(self, record_id: str, *, types: tuple[str, ...] | None = None,
+                limit: int = 50) -> list[Related]:
+        """Items related to a record, strongest first, each with the paths that connect them
+        (shared threshold, measure, neighbourhood or theme, explicit link, similar text)."""
+        from kg.traversal import Traversal
+
+        item = self.item(record_id)
+        similar = None
+        if self._index_ready():
+            engine = self.search_engine
+
+            def similar(n: int) -> list[tuple[str, float]]:
+                return engine.similar_items(item.id, k=n)
+
+        return Traversal(self.store).related(item.iri, types=types, limit=limit,
+                                             similar=similar)
+
+    def threshold_breakthroughs(self, threshold_id: str) -> ThresholdAnswer:
+        """Who overcame this threshold elsewhere, and how."""
+        from kg.traversal import threshold_breakthroughs
+
+        item = self.item(threshold_id)
+        if item.type != "threshold":
+            raise NotFoundError(f"{threshold_id!r} is a {item.type}, not a threshold")
+        return threshold_breakthroughs(self.store, item.iri, item.id)
+
+    def subgraph(self, record_id: str, *, depth: int = 1, max_nodes: int = 150) -> Subgraph:
+        """The nodes and edges around a record, for display."""
+        from kg.traversal import Traversal
+
+        if not 1 <= depth <= 3:
+            raise UserError("depth must be 1, 2 or 3")
+        return Traversal(self.store).subgraph(self.item(record_id).iri, depth=depth,
+                                              max_nodes=max_nodes)
+
+    def _index_ready(self) -> bool:
+        try:
+            self.search_engine.documents()
+        except WijkenError:
+            return False
+        return True
 
     def stats(self) -> Stats:
         """Counts per type, theme and municipality."""

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     sparql_max_rows: int = Field(
         default=10_000, ge=1, description="Most result rows (or triples) one SPARQL query returns."
     )
+    sparql_workers: int = Field(
+        default=2, ge=1, le=16,
+        description="Worker processes that run SPARQL queries (each killed and replaced when a "
+        "query passes the time limit).",
+    )
     max_request_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest accepted HTTP request body, in bytes."
     )

@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from kg.errors import (
     ForbiddenQueryError,
+    NotAcceptableError,
     QuerySyntaxError,
     QueryTimeoutError,
     SearchIndexError,
+    ServiceBusyError,
     UserError,
     WijkenError,
 )
@@ -40,20 +42,6 @@ logger = logging.getLogger(__name__)
 STARTUP_TIMEOUT = 60.0
 # While a replacement worker starts (about 1 s), requests wait this much longer for it.
 STARTUP_GRACE = 10.0
-
-
-class ServiceBusyError(WijkenError):
-    """Every SPARQL worker stayed busy for a whole time limit (or none could start)."""
-
-    status = 503
-    code = "busy"
-
-
-class NotAcceptableError(WijkenError):
-    """No result format the client accepts fits the query form."""
-
-    status = 406
-    code = "not-acceptable"
 
 
 _ERRORS: dict[str, type[WijkenError]] = {
@@ -264,7 +252,7 @@ class SparqlWorkerPool:
             worker.kill()
 
 
-def pool_for(settings: Settings, data_dir: Path, *, size: int = 2) -> SparqlWorkerPool:
+def pool_for(settings: Settings, data_dir: Path, *, size: int | None = None) -> SparqlWorkerPool:
     """The pool for a data directory; `wk:similarity` uses its search index (`index/vectors/`)."""
     from search.sparql_similarity import SimilarityConfig
 
@@ -277,4 +265,5 @@ def pool_for(settings: Settings, data_dir: Path, *, size: int = 2) -> SparqlWork
     config = WorkerConfig(
         data_dir=data_dir, max_rows=settings.sparql_max_rows, similarity=similarity
     )
-    return SparqlWorkerPool(config, timeout=settings.sparql_timeout, size=size)
+    return SparqlWorkerPool(config, timeout=settings.sparql_timeout,
+                            size=size or settings.sparql_workers)

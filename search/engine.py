@@ -283,6 +283,21 @@ class SearchEngine:
             out.append(result)
         return out
 
+    def similar_items(self, record_id: str, *, k: int = 20) -> list[tuple[str, float]]:
+        """The k items whose embeddings are nearest to an item's (best chunk), with cosines."""
+        with self._lock:
+            self._load()
+            vectors = self._vectors
+        assert vectors is not None
+        if record_id not in vectors:
+            return []
+        best: dict[str, float] = {}
+        for vec in vectors.vectors_for(record_id):
+            for key, score in vectors.search(vec, k=k + 1):
+                if key != record_id and score > best.get(key, -1.0):
+                    best[key] = score
+        return sorted(best.items(), key=lambda kv: -kv[1])[:k]
+
     def query_themes(self, query: str) -> list[str]:
         """Theme notations whose label or synonym occurs in the query."""
         if self._theme_terms is None:

@@ -183,7 +183,7 @@ def represent(
     else:
         media_type = negotiate(request.headers.get("accept"), OFFERS)
     if media_type is None:
-        from kg.sparql_worker import NotAcceptableError
+        from kg.errors import NotAcceptableError
 
         raise NotAcceptableError(f"this resource is available as {', '.join(OFFERS)}")
     if media_type == "text/html":

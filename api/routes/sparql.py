@@ -24,15 +24,19 @@ from api.sparql_protocol import (
     SPARQL_QUERY,
     SPARQL_UPDATE,
     SparqlRequest,
-    UpdatesDisabledError,
     parse_request,
     rdf_format,
     results_format,
 )
-from kg.errors import QuerySyntaxError, UnauthorizedError
+from kg.errors import (
+    NotAcceptableError,
+    QuerySyntaxError,
+    UnauthorizedError,
+    UpdatesDisabledError,
+)
 from kg.settings import Settings
 from kg.sparql_lexer import check_safe
-from kg.sparql_worker import NotAcceptableError, QueryRequest, SparqlWorkerPool
+from kg.sparql_worker import QueryRequest, SparqlWorkerPool
 
 router = APIRouter(tags=["sparql"])
 TRUNCATED_HEADER = "X-Wijken-Truncated"

@@ -19,13 +19,12 @@ from api.sparql_protocol import (
     SPARQL_QUERY,
     SPARQL_UPDATE,
     SparqlRequest,
-    UnsupportedMediaTypeError,
     negotiate,
     parse_request,
     rdf_format,
     results_format,
 )
-from kg.errors import UserError
+from kg.errors import UnsupportedMediaTypeError, UserError
 from kg.namespaces import WK, reference_graph, sparql_prefixes
 from kg.settings import Settings
 from kg.store import Store

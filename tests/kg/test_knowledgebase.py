@@ -14,6 +14,7 @@ from rdflib.compare import isomorphic
 from kg.errors import UserError
 from kg.knowledgebase import KnowledgeBase
 from kg.namespaces import reference_graph
+from kg.store import Store
 
 # rdflib 7.6 warns about its own ConjunctiveGraph use when it parses JSON-LD, TriG, N-Quads
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
@@ -52,6 +53,31 @@ def test_a_new_data_directory_holds_the_reference_graphs(tmp_path: Path) -> None
     assert stats.types == {} and stats.source_graphs == 0
     assert stats.triples == len(kb.store) > 3000
     kb.close()
+
+
+def test_reopening_in_a_new_process_does_not_rewrite_the_reference_data(tmp_path: Path
+                                                                        ) -> None:
+    """Opening a data directory again must not write (a write makes the search index stale).
+
+    Bug: `_fingerprint` hashes the N-Triples of the reference graphs, blank node labels
+    included; the ontology has blank nodes (owl:unionOf ranges), which a new parse (a new
+    process) labels afresh, so every writable open (each CLI command, the server) reloads the
+    ontology graph and bumps the generation, and `wijken search` then refuses ("the search
+    index reflects graph state …"). Hashing a canonical form (rdflib.compare's
+    `to_canonical_graph`) would fix it. Clearing the parse cache stands in for a new process.
+    """
+    import ontology
+
+    KnowledgeBase(data_dir=tmp_path / "d").close()
+    store = Store(tmp_path / "d", read_only=True)
+    before = (store.dump(ox.RdfFormat.N_QUADS), store.generation)
+    store.close()
+    ontology._parsed.cache_clear()
+    again = KnowledgeBase(data_dir=tmp_path / "d")
+    try:
+        assert (again.store.dump(ox.RdfFormat.N_QUADS), again.store.generation) == before
+    finally:
+        again.close()
 
 
 def test_stats_count_per_type_theme_and_municipality(kb: KnowledgeBase) -> None:

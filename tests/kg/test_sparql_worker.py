@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from kg.errors import QuerySyntaxError, QueryTimeoutError, SearchIndexError
-from kg.sparql_worker import NotAcceptableError, QueryRequest, SparqlWorkerPool, WorkerConfig
+from kg.errors import NotAcceptableError, QuerySyntaxError, QueryTimeoutError, SearchIndexError
+from kg.sparql_worker import QueryRequest, SparqlWorkerPool, WorkerConfig
 from kg.store import Store
 from search.sparql_similarity import SimilarityConfig
 

@@ -1,0 +1,308 @@
+"""Graph traversal for development teams: related items and how they connect, who overcame a
+threshold elsewhere, and the subgraph around an item for display."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+from rdflib import URIRef
+
+from kg.items import RELATIONS
+from kg.namespaces import CLASS_TO_TYPE, RECORD_TYPES, WK, sparql_prefixes
+from kg.store import Store
+
+P = sparql_prefixes()
+# relation -> (weight per connecting resource, Dutch label); strongest evidence weighs most
+RELATION_WEIGHTS: dict[str, tuple[float, str]] = {
+    "related": (1.5, "expliciet verwant"),
+    "direct": (1.2, "rechtstreeks gelinkt"),
+    "shared-threshold": (1.0, "deelt drempel"),
+    "shared-measure": (0.6, "deelt maatregel"),
+    "same-neighbourhood": (0.4, "zelfde wijk"),
+    "similar-text": (1.0, "inhoudelijk gelijkaardig"),
+    "shared-theme": (0.1, "deelt thema"),
+}
+RELATED_TYPES = ("lesson", "threshold", "measure", "breakthrough", "neighbourhood")
+_TYPES_VALUES = " ".join(f"wk:{RECORD_TYPES[t][0]}" for t in RELATED_TYPES)
+
+# relation -> graph pattern from the item ?s to a candidate ?o through ?x
+_PATTERNS = {
+    "shared-threshold": "?s wk:addresses|wk:overcomes ?x . ?o wk:addresses|wk:overcomes ?x .",
+    "shared-measure": "?s wk:usesMeasure ?x . ?o wk:usesMeasure ?x .",
+    "same-neighbourhood": "?s wk:neighbourhood ?x . ?o wk:neighbourhood ?x .",
+    "shared-theme": "?s dct:subject ?x . ?o dct:subject ?x .",
+    "related": "{ ?s wk:related ?o } UNION { ?o wk:related ?s } BIND (?o AS ?x)",
+    "direct": "{ ?s wk:addresses|wk:overcomes|wk:usesMeasure|wk:neighbourhood ?o } UNION "
+              "{ ?o wk:addresses|wk:overcomes|wk:usesMeasure|wk:neighbourhood ?s } BIND (?o AS ?x)",
+}
+
+
+class Via(BaseModel):
+    """One way two items connect: the relation and the resources it runs through."""
+
+    relation: str
+    label: str
+    through: list[str] = Field(default_factory=list, description="Ids (or notations) of the "
+                               "connecting resources.")
+    score: float | None = Field(default=None, description="Similarity, for similar-text.")
+
+
+class Related(BaseModel):
+    """An item related to another, strongest connections first."""
+
+    id: str
+    type: str
+    title: str
+    score: float
+    via: list[Via]
+
+
+class GraphNode(BaseModel):
+    """A node of a displayed subgraph."""
+
+    id: str
+    iri: str
+    type: str
+    label: str
+
+
+class GraphEdge(BaseModel):
+    """A directed edge of a displayed subgraph."""
+
+    source: str
+    target: str
+    relation: str
+    label: str
+
+
+class Subgraph(BaseModel):
+    """The neighbourhood of an item, for display."""
+
+    center: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool = False
+
+
+@dataclass
+class _Candidate:
+    id: str
+    type: str
+    title: str
+    via: dict[str, set[str]]
+    similarity: float | None = None
+
+
+class Traversal:
+    """Traversal queries over one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def related(self, iri: str, *, types: tuple[str, ...] | None = None, limit: int = 50,
+                similar: Callable[[int], list[tuple[str, float]]] | None = None
+                ) -> list[Related]:
+        """Items connected to `iri`, scored by the kinds and number of their connections.
+
+        `similar(n)` may add the n nearest items by embedding as (id, cosine) pairs.
+        """
+        found: dict[str, _Candidate] = {}
+        for relation, pattern in _PATTERNS.items():
+            rows = self.store.select(P + f"""
+                SELECT DISTINCT ?o ?oid ?class ?title ?xid WHERE {{
+                  BIND (<{iri}> AS ?s) {pattern}
+                  FILTER (?o != ?s)
+                  VALUES ?class {{ {_TYPES_VALUES} }}
+                  ?o a ?class ; dct:identifier ?oid ; rdfs:label ?title .
+                  OPTIONAL {{ ?x dct:identifier|skos:notation ?xid }} }}""")
+            for r in rows:
+                oid = str(r["oid"])
+                cand = found.setdefault(oid, _Candidate(
+                    oid, CLASS_TO_TYPE[r["class"]], str(r["title"]), {}))  # type: ignore[index]
+                through = cand.via.setdefault(relation, set())
+                if relation not in ("related", "direct") and "xid" in r:
+                    through.add(str(r["xid"]))
+        if similar is not None:
+            ids = {oid: cos for oid, cos in similar(limit)}
+            if ids:
+                for r in self.store.select(P + f"""
+                    SELECT ?oid ?class ?title WHERE {{ VALUES ?oid {{ {" ".join(
+                        '"' + i.replace('"', '') + '"' for i in ids)} }}
+                      VALUES ?class {{ {_TYPES_VALUES} }}
+                      ?o dct:identifier ?oid ; a ?class ; rdfs:label ?title
+                      FILTER (?o != <{iri}>) }}"""):
+                    oid = str(r["oid"])
+                    cand = found.setdefault(oid, _Candidate(
+                        oid, CLASS_TO_TYPE[r["class"]], str(r["title"]), {}))  # type: ignore[index]
+                    cand.via.setdefault("similar-text", set())
+                    cand.similarity = ids[oid]
+        out = []
+        for cand in found.values():
+            if types and cand.type not in types:
+                continue
+            score = 0.0
+            vias = []
+            for relation in RELATION_WEIGHTS:
+                if relation not in cand.via:
+                    continue
+                weight, label = RELATION_WEIGHTS[relation]
+                through = sorted(cand.via[relation])
+                if relation == "similar-text":
+                    sim = cand.similarity or 0.0
+                    score += weight * max(0.0, sim - 0.75) * 4
+                    vias.append(Via(relation=relation, label=label, score=round(sim, 4)))
+                    continue
+                score += weight * max(1, len(through))
+                vias.append(Via(relation=relation, label=label, through=through))
+            if vias:
+                out.append(Related(id=cand.id, type=cand.type, title=cand.title,
+                                   score=round(score, 4), via=vias))
+        out.sort(key=lambda r: (-r.score, r.title.lower(), r.id))
+        return out[:limit]
+
+    def subgraph(self, iri: str, *, depth: int = 1, max_nodes: int = 150) -> Subgraph:
+        """Nodes and edges within `depth` hops of `iri` over the typed relations."""
+        preds = " ".join(f"<{p}>" for p in RELATIONS if p != WK.mentions)
+        nodes: dict[str, GraphNode] = {}
+        edges: dict[tuple[str, str, str], GraphEdge] = {}
+        frontier = [iri]
+        truncated = False
+        self._add_nodes(nodes, [iri])
+        for _ in range(depth):
+            if not frontier:
+                break
+            values = " ".join(f"<{f}>" for f in frontier)
+            rows = self.store.select(P + f"""
+                SELECT DISTINCT ?a ?p ?b WHERE {{ VALUES ?n {{ {values} }} VALUES ?p {{ {preds} }}
+                  {{ ?n ?p ?b BIND (?n AS ?a) }} UNION {{ ?a ?p ?n BIND (?n AS ?b) }}
+                  FILTER (isIRI(?a) && isIRI(?b)) }}""")
+            new = []
+            for r in rows:
+                a, b = str(r["a"]), str(r["b"])
+                for n in (a, b):
+                    if n not in nodes and n not in new:
+                        if len(nodes) + len(new) >= max_nodes:
+                            truncated = True
+                            continue
+                        new.append(n)
+                if (a in nodes or a in new) and (b in nodes or b in new):
+                    name, label, _ = RELATIONS[URIRef(str(r["p"]))]
+                    edges[(a, b, name)] = GraphEdge(source=a, target=b, relation=name,
+                                                    label=label)
+            self._add_nodes(nodes, new)
+            frontier = new
+        return Subgraph(center=iri, nodes=list(nodes.values()),
+                        edges=[e for e in edges.values()
+                               if e.source in nodes and e.target in nodes], truncated=truncated)
+
+    def _add_nodes(self, nodes: dict[str, GraphNode], iris: list[str]) -> None:
+        if not iris:
+            return
+        values = " ".join(f"<{i}>" for i in iris)
+        info: dict[str, dict[str, str]] = {i: {} for i in iris}
+        for r in self.store.select(P + f"""
+            SELECT ?n ?id ?class ?label WHERE {{ VALUES ?n {{ {values} }}
+              OPTIONAL {{ ?n dct:identifier|skos:notation ?id }}
+              OPTIONAL {{ ?n a ?class }}
+              OPTIONAL {{ ?n rdfs:label|skos:prefLabel ?label FILTER (lang(?label) = "nl") }}
+            }}"""):
+            d = info[str(r["n"])]
+            if "id" in r:
+                d.setdefault("id", str(r["id"]))
+            if "label" in r:
+                d.setdefault("label", str(r["label"]))
+            cls = r.get("class")
+            if cls is not None:
+                kind = CLASS_TO_TYPE.get(cls)  # type: ignore[call-overload]
+                if kind:
+                    d["type"] = kind
+                elif str(cls).endswith("#Concept") and "type" not in d:
+                    d["type"] = "concept"
+                elif str(cls).endswith("#Municipality"):
+                    d["type"] = "municipality"
+        for i in iris:
+            d = info[i]
+            nodes[i] = GraphNode(id=d.get("id", i.rsplit("/", 1)[-1]), iri=i,
+                                 type=d.get("type", "resource"),
+                                 label=d.get("label", i.rsplit("/", 1)[-1]))
+
+
+class Ref(BaseModel):
+    """A linked resource: id (notation, NIS code) and Dutch title."""
+
+    id: str
+    title: str
+
+
+class BreakthroughPath(BaseModel):
+    """A breakthrough that overcame a threshold, and how: measures, places and actors."""
+
+    id: str
+    title: str
+    text: str | None = None
+    measures: list[Ref] = []
+    neighbourhoods: list[Ref] = []
+    municipalities: list[Ref] = []
+    actors: list[Ref] = []
+    other_thresholds: list[Ref] = Field(default_factory=list,
+                                        description="Other thresholds it overcomes too.")
+
+
+class ThresholdAnswer(BaseModel):
+    """Who overcame this threshold elsewhere, and how."""
+
+    threshold: Ref
+    text: str | None = None
+    breakthroughs: list[BreakthroughPath]
+    lessons: list[Ref] = Field(default_factory=list, description="Lessons about the threshold.")
+    measures: list[Ref] = Field(default_factory=list, description="Measures addressing it.")
+
+
+def _refs(store: Store, query: str) -> dict[str, list[Ref]]:
+    out: dict[str, list[Ref]] = {}
+    for r in store.select(P + query):
+        ref = Ref(id=str(r["rid"]), title=str(r["rl"]))
+        bucket = out.setdefault(str(r["b"]), [])
+        if ref not in bucket:
+            bucket.append(ref)
+    return {k: sorted(v, key=lambda x: x.title.lower()) for k, v in out.items()}
+
+
+def threshold_breakthroughs(store: Store, iri: str, threshold_id: str) -> ThresholdAnswer:
+    """The breakthroughs that overcome a threshold, with their measures, neighbourhoods,
+    municipalities and actors; plus the lessons and measures that address it."""
+    t = f"<{iri}>"
+    head = store.select(P + f"""SELECT ?l ?d WHERE {{ {t} rdfs:label ?l
+        OPTIONAL {{ {t} dct:description ?d }} }}""")
+    rows = store.select(P + f"""SELECT ?b ?id ?l ?d WHERE {{ ?b wk:overcomes {t} ;
+        a wk:Breakthrough ; dct:identifier ?id ; rdfs:label ?l OPTIONAL {{ ?b dct:description ?d }}
+        }} ORDER BY ?l""")
+    base = f"?b wk:overcomes {t} ; a wk:Breakthrough ."
+    link = {
+        "measures": "?b wk:usesMeasure ?r . ?r dct:identifier ?rid ; rdfs:label ?rl",
+        "neighbourhoods": "{ ?b wk:neighbourhood ?r } UNION { ?b wk:usesMeasure ?m . "
+                          "?m wk:neighbourhood ?r } ?r dct:identifier ?rid ; rdfs:label ?rl",
+        "municipalities": "{ ?b wk:municipality ?r } UNION { ?b wk:usesMeasure ?m . "
+                          "?m wk:municipality ?r } UNION { ?b wk:neighbourhood ?n . "
+                          "?n wk:municipality ?r } ?r wk:nisCode ?rid ; rdfs:label ?rl",
+        "actors": "{ ?b wk:involves ?r } UNION { ?b wk:usesMeasure ?m . ?m wk:involves ?r } "
+                  "?r dct:identifier ?rid ; rdfs:label ?rl",
+        "other_thresholds": f"?b wk:overcomes ?r FILTER (?r != {t}) "
+                            "?r dct:identifier ?rid ; rdfs:label ?rl",
+    }
+    found = {name: _refs(store, f"SELECT DISTINCT ?b ?rid ?rl WHERE {{ {base} {q} }}")
+             for name, q in link.items()}
+    paths = [BreakthroughPath(
+        id=str(r["id"]), title=str(r["l"]), text=str(r["d"]) if "d" in r else None,
+        **{name: found[name].get(str(r["b"]), []) for name in link}) for r in rows]
+    others = {
+        kind: [Ref(id=str(r["id"]), title=str(r["l"])) for r in store.select(P + f"""
+            SELECT ?id ?l WHERE {{ ?x wk:addresses {t} ; a wk:{cls} ; dct:identifier ?id ;
+            rdfs:label ?l }} ORDER BY ?l""")]
+        for kind, cls in (("lessons", "Lesson"), ("measures", "Measure"))}
+    title = str(head[0]["l"]) if head else threshold_id
+    text = str(head[0]["d"]) if head and "d" in head[0] else None
+    return ThresholdAnswer(threshold=Ref(id=threshold_id, title=title), text=text,
+                           breakthroughs=paths, **others)
