@@ -8,10 +8,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.staticfiles import StaticFiles
 
 from api.error_handlers import install_error_handlers
 from api.middleware import BodyLimitMiddleware, VaryAcceptMiddleware
-from api.routes import linkeddata, sparql
+from api.routes import health, items, linkeddata, pages, search, sparql
+from api.templating import STATIC_DIR
 from kg.errors import WijkenError
 from kg.settings import Settings, get_settings
 from kg.sparql_worker import pool_for
@@ -54,6 +56,11 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=resolved.max_request_bytes)
     app.add_middleware(VaryAcceptMiddleware)  # outermost: also marks the body limit's 413
+    app.include_router(search.router)
+    app.include_router(items.router)
+    app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(linkeddata.build_router(resolved))
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
+from kg.knowledgebase import KnowledgeBase
 from kg.settings import Settings
 from kg.sparql_worker import SparqlWorkerPool
 from kg.store import Store
@@ -42,3 +43,5 @@ def get_sparql_pool(request: Request) -> SparqlWorkerPool:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 KnowledgeBaseDep = Annotated[KnowledgeBaseLike, Depends(get_kb)]
 SparqlPoolDep = Annotated[SparqlWorkerPool, Depends(get_sparql_pool)]
+# The whole core object (search, items, traversal, stats), for the JSON API routes.
+KBDep = Annotated[KnowledgeBase, Depends(get_kb)]

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kg.errors import IngestError, WijkenError
@@ -32,6 +33,37 @@ HTTP_CODES = {
     413: "payload-too-large",
     415: "unsupported-media-type",
 }
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: the HTTP status again, a stable code, a message for people."""
+
+    status: int = Field(description="The HTTP status code of the response.")
+    code: str = Field(description="A stable, machine-readable error code, e.g. `not-found`.")
+    message: str = Field(description="What went wrong and, where possible, how to fix it.")
+    detail: Any = Field(default=None, description="Structured detail (validation errors, "
+                        "ingest problems) or null.")
+
+
+class ErrorResponse(BaseModel):
+    """The one JSON shape of every 4xx/5xx answer of the service."""
+
+    error: ErrorBody
+
+
+_ERROR_TEXT = {
+    400: "Bad parameter value (e.g. an unknown filter value).",
+    404: "Unknown id.",
+    409: "The search index is missing or does not fit the model or the graph.",
+    422: "A parameter is missing or out of range.",
+    500: "Unexpected error (logged, never echoed).",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries that document the error shape for these statuses."""
+    return {s: {"model": ErrorResponse, "description": _ERROR_TEXT.get(s, "Error.")}
+            for s in statuses}
 
 
 def error_response(

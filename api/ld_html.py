@@ -1,25 +1,35 @@
-"""A plain Dutch HTML page for a linked-data description (until the web interface lands).
+"""The HTML form of every IRI: a record page for records, a plain description for the rest.
 
-One table of the resource's properties, one of the links pointing at it, and a section per
-hash-IRI term of the same document (the ontology's classes and properties at `/ns`). Linked
-resources show their label and link to their local path when this server serves them.
+A record (`/id/{type}/{id}`) gets its page: text, links grouped by relation, related
+breakthroughs and why, an interactive graph of its neighbourhood, and for a threshold who
+overcame it elsewhere, for a neighbourhood its pioneer case and similar neighbourhoods. Every
+other resource (concepts, schemes, provinces, source graphs, the ontology at `/ns`) gets a
+table of its properties and of the links pointing at it, plus a section per hash-IRI term.
+Both show every RDF property of the resource with resolved labels.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from html import escape
+from dataclasses import dataclass
+from typing import Any
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SKOS
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from api import item_views
+from api.templating import Links, render
 from kg.items import RELATIONS
-from kg.namespaces import PREFIXES
+from kg.namespaces import CLASS_TO_TYPE, CONCEPT_ROOT, PREFIXES, WK
 
 PathFor = Callable[[str], str | None]
 # Fallback Dutch labels for vocabulary terms the ontology does not label.
 _VOCAB_LABELS = {
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": "type",
+    str(RDF.type): "type",
     str(RDFS.label): "naam",
     str(RDFS.comment): "toelichting",
     str(RDFS.subClassOf): "subklasse van",
@@ -31,16 +41,22 @@ _VOCAB_LABELS = {
     str(SKOS.notation): "notatie",
     str(SKOS.inScheme): "in schema",
     str(SKOS.definition): "definitie",
-    "http://purl.org/dc/terms/description": "beschrijving",
-    "http://purl.org/dc/terms/title": "titel",
-    "http://purl.org/dc/terms/identifier": "id",
-    "http://purl.org/dc/terms/date": "datum",
+    str(DCTERMS.description): "beschrijving",
+    str(DCTERMS.title): "titel",
+    str(DCTERMS.identifier): "id",
+    str(DCTERMS.date): "datum",
     "https://schema.org/url": "website",
 }
-_STYLE = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
-line-height:1.5;color:#1b1b1b}table{border-collapse:collapse;width:100%;margin:1rem 0}
-th,td{text-align:left;vertical-align:top;padding:.35rem .6rem;border-bottom:1px solid #ddd}
-th{width:14rem;font-weight:600}code{font-size:.85em;color:#555}.lang{color:#777;font-size:.8em}"""
+_THEME_ROOT = CONCEPT_ROOT + "thema/"
+
+
+@dataclass
+class Value:
+    """One value of a property: text, an optional link and a language tag."""
+
+    text: str
+    href: str | None = None
+    lang: str | None = None
 
 
 def _qname(iri: str) -> str:
@@ -61,80 +77,104 @@ def _label(graph: Graph, node: URIRef | BNode) -> str | None:
     return str(literals[0]) if literals else None
 
 
-class _Page:
-    def __init__(self, graph: Graph, path_for: PathFor, labels: dict[str, str]) -> None:
-        self.graph, self.path_for, self.labels = graph, path_for, labels
+class Description:
+    """Rows of (Dutch property label, values) for the resources of a description graph."""
+
+    def __init__(self, graph: Graph, links: Links, labels: dict[str, str]) -> None:
+        self.graph, self.links, self.labels = graph, links, labels
 
     def predicate(self, iri: str, incoming: bool = False) -> str:
+        """The Dutch label of a property (of its inverse for incoming links)."""
         relation = RELATIONS.get(URIRef(iri))
         if relation is not None:
             return relation[2] if incoming else relation[1]
         name = self.labels.get(iri) or _VOCAB_LABELS.get(iri) or _qname(iri)
         return f"{name} (van)" if incoming else name
 
-    def value(self, node: object) -> str:
+    def value(self, node: object) -> Value:
+        """A literal with its language, or a link labelled with the resource's label."""
         if isinstance(node, Literal):
-            lang = f' <span class="lang">@{escape(node.language)}</span>' if node.language else ""
-            return f"{escape(str(node))}{lang}"
+            return Value(str(node), lang=node.language)
         if isinstance(node, URIRef):
             iri = str(node)
             text = _label(self.graph, node) or self.labels.get(iri) or _qname(iri)
-            href = self.path_for(iri) or iri
-            return f'<a href="{escape(href)}">{escape(text)}</a>'
-        return escape(str(node))
+            return Value(text, href=self.links.href(iri))
+        return Value(str(node))
 
-    def table(self, rows: dict[str, list[str]], caption: str) -> str:
-        if not rows:
-            return ""
-        body = "".join(
-            f"<tr><th>{escape(name)}</th><td>{'<br>'.join(values)}</td></tr>"
-            for name, values in sorted(rows.items())
-        )
-        return f"<table><caption hidden>{escape(caption)}</caption>{body}</table>"
-
-    def properties(self, subject: URIRef) -> str:
-        rows: dict[str, list[str]] = {}
+    def properties(self, subject: URIRef) -> list[tuple[str, list[Value]]]:
+        """The subject's own properties, by label."""
+        rows: dict[str, list[Value]] = {}
         for p, o in sorted(self.graph.predicate_objects(subject)):
             rows.setdefault(self.predicate(str(p)), []).append(self.value(o))
-        return self.table(rows, "Eigenschappen")
+        return sorted(rows.items())
 
-    def incoming(self, subject: URIRef) -> str:
-        rows: dict[str, list[str]] = {}
+    def incoming(self, subject: URIRef) -> list[tuple[str, list[Value]]]:
+        """The links pointing at the subject, by the inverse label."""
+        rows: dict[str, list[Value]] = {}
         for s, p in sorted(self.graph.subject_predicates(subject)):
             rows.setdefault(self.predicate(str(p), incoming=True), []).append(self.value(s))
-        return self.table(rows, "Inkomende verwijzingen")
+        return sorted(rows.items())
 
 
-def render_page(graph: Graph, subject: str, path_for: PathFor, labels: dict[str, str]) -> str:
+def _record(graph: Graph, node: URIRef) -> tuple[str, str] | None:
+    """(type, id) when the described resource is a record."""
+    kinds = [CLASS_TO_TYPE[c] for c in graph.objects(node, RDF.type) if c in CLASS_TO_TYPE]
+    ids = [str(o) for o in graph.objects(node, DCTERMS.identifier)]
+    return (kinds[0], ids[0]) if kinds and ids else None
+
+
+def _depth(request: Request) -> int:
+    raw = request.query_params.get("depth", "1")
+    return int(raw) if raw in {str(d) for d in item_views.GRAPH_DEPTHS} else 1
+
+
+def record_page(request: Request, desc: Description, node: URIRef, record_id: str
+                ) -> HTMLResponse:
+    """The page of one record (lesson, threshold, measure, breakthrough, neighbourhood…)."""
+    kb = request.app.state.kb
+    item = kb.item(record_id)
+    links: Links = desc.links
+    context: dict[str, Any] = {
+        "item": item, "subject": str(node),
+        "properties": desc.properties(node),
+        "depth": _depth(request), "depths": item_views.GRAPH_DEPTHS,
+        "through_type": item_views.THROUGH_TYPE,
+    }
+    skip = {("neighbourhood", "in")} if item.type == "neighbourhood" else set()
+    context["groups"] = item_views.link_groups(item, skip=skip)
+    context["related"] = item_views.related_breakthroughs(kb, item)
+    context["through"] = item_views.through_labels(kb, context["related"])
+    graph = item_views.graph_payload(kb, item, context["depth"], links.href)
+    # `</` cannot close the script element from inside the JSON.
+    context["graph"] = graph
+    context["graph_json"] = Markup(json.dumps(graph, ensure_ascii=False).replace("</", "<\\/"))
+    if item.type == "threshold":
+        context["answer"] = kb.threshold_breakthroughs(item.id)
+    if item.type == "neighbourhood":
+        context["case"] = item_views.neighbourhood_case(kb, item)
+        context["similar"] = item_views.similar_neighbourhoods(kb, item)
+        context["pioneer"] = any(str(o) == "true" for o in desc.graph.objects(node, WK.pioneer))
+    return render(request, "item.html", context)
+
+
+def html_response(request: Request, graph: Graph, subject: str, labels: dict[str, str]
+                  ) -> HTMLResponse:
     """The HTML page describing `subject`, with `labels` for predicates and classes."""
-    page = _Page(graph, path_for, labels)
+    links = Links(request.app.state.settings.base_iri)
+    desc = Description(graph, links, labels)
     node = URIRef(subject)
-    title = _label(graph, node) or _qname(subject)
-    sections = [
-        f"<h1>{escape(title)}</h1>",
-        f"<p><code>{escape(subject)}</code></p>",
-        "<h2>Eigenschappen</h2>",
-        page.properties(node),
-    ]
-    incoming = page.incoming(node)
-    if incoming:
-        sections += ["<h2>Verwijzingen naar dit item</h2>", incoming]
+    record = _record(graph, node)
+    if record is not None:
+        return record_page(request, desc, node, record[1])
     terms = sorted({s for s in graph.subjects() if str(s).startswith(subject + "#")}, key=str)
-    for term in terms:
-        assert isinstance(term, URIRef)
-        name = _label(graph, term) or _qname(str(term))
-        anchor = escape(str(term).partition("#")[2])
-        sections += [
-            f'<h2 id="{anchor}">{escape(name)} <code>{escape(_qname(str(term)))}</code></h2>',
-            page.properties(term),
-        ]
-    formats = " · ".join(
-        f'<a href="?format={code}">{name}</a>'
-        for code, name in (("ttl", "Turtle"), ("jsonld", "JSON-LD"), ("nt", "N-Triples"))
-    )
-    return (
-        f'<!doctype html><html lang="nl"><head><meta charset="utf-8">'
-        f"<title>{escape(title)} · 100 WIJKEN kennisgraaf</title><style>{_STYLE}</style>"
-        f'</head><body><p><a href="/">100 WIJKEN kennisgraaf</a></p>{"".join(sections)}'
-        f"<footer><p>Andere formaten: {formats}</p></footer></body></html>"
-    )
+    sections = [
+        {"anchor": str(t).partition("#")[2], "title": _label(graph, t) or _qname(str(t)),
+         "qname": _qname(str(t)), "properties": desc.properties(t)}
+        for t in terms if isinstance(t, URIRef)
+    ]
+    theme = subject.removeprefix(_THEME_ROOT) if subject.startswith(_THEME_ROOT) else None
+    return render(request, "resource.html", {
+        "title": _label(graph, node) or _qname(subject), "subject": subject,
+        "properties": desc.properties(node), "incoming": desc.incoming(node),
+        "sections": sections, "theme": theme,
+    })

@@ -36,14 +36,47 @@ class Term:
     kind: Kind
 
 
-@lru_cache(maxsize=1)
-def dutch_pipeline() -> Any:
-    """A blank Dutch pipeline (tokenizer) and the Dutch lemma lookup table, built once."""
-    import spacy
-    from spacy.lookups import load_lookups
+def _import_spacy() -> Any:
+    """Import spaCy without letting thinc import torch.
 
-    nlp = spacy.blank("nl")
-    table = load_lookups("nl", ["lemma_lookup"]).get_table("lemma_lookup")
+    thinc probes for torch at import; with the sentence-transformers extra installed that probe
+    loads torch, which makes `import spacy` take ~4x longer. Linking needs no torch, so the probe
+    is answered "not installed" (an ImportError) for the duration of the import only.
+    """
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        import spacy
+    finally:
+        if sys.modules.get("torch", 0) is None:
+            del sys.modules["torch"]
+    return spacy
+
+
+@lru_cache(maxsize=1)
+def dutch_pipeline() -> tuple[Any, dict[str, str]]:
+    """A blank Dutch pipeline (tokenizer) and the Dutch lemma lookup table, built once.
+
+    The table is read straight from spacy-lookups-data's JSON into a dict: building spaCy's
+    hashed `Table` from it takes ~15x longer and the linker only needs `get`.
+    """
+    import gzip
+    import json
+    from importlib.resources import files
+
+    nlp = _import_spacy().blank("nl")
+    resource = files("spacy_lookups_data").joinpath("data", "nl_lemma_lookup.json.gz")
+    try:
+        table = json.loads(gzip.decompress(resource.read_bytes()))
+    except FileNotFoundError:  # another layout of the package: take spaCy's own loader
+        from spacy.lookups import load_lookups
+
+        table = dict(load_lookups("nl", ["lemma_lookup"]).get_table("lemma_lookup").items())
     return nlp, table
 
 
@@ -85,7 +118,7 @@ _RARE_AS_WORDS = frozenset({"gent", "beringen", "deerlijk", "wichelen"})
 def _dutch_words() -> frozenset[str]:
     """Lowercase Dutch words known to the lookup table (its forms' lemmas)."""
     _, table = dutch_pipeline()
-    return frozenset(v for v in table.values() if isinstance(v, str)) - _RARE_AS_WORDS
+    return frozenset(table.values()) - _RARE_AS_WORDS
 
 
 class MentionLinker:

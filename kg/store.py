@@ -31,15 +31,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _nt(term: Node) -> str:
-    """A term in N-Triples syntax, which SPARQL `INSERT DATA` accepts."""
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    if isinstance(term, Literal):
-        return term.n3()
-    if isinstance(term, BNode):
-        return f"_:b{term}"
-    raise TypeError(f"unsupported term {term!r}")
+def _as_quads(iri: str, g: Graph | Sequence[ox.Quad]) -> Sequence[ox.Quad]:
+    """The content of a named graph as quads in that graph."""
+    if not isinstance(g, Graph):
+        return g
+    name = ox.NamedNode(iri)
+    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), name)  # type: ignore[arg-type]
+            for s, p, o in g]
 
 
 def to_ox(term: Node) -> ox.NamedNode | ox.Literal | ox.BlankNode:
@@ -171,7 +169,8 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def replace_graphs(self, graphs: Mapping[str, Graph], *, drop: Iterable[str] = ()) -> None:
+    def replace_graphs(self, graphs: Mapping[str, Graph | Sequence[ox.Quad]], *,
+                       drop: Iterable[str] = ()) -> None:
         """Replace named graphs with new content and drop others, all or nothing.
 
         Small writes are one SPARQL update (one RocksDB transaction). Large ones are bulk-loaded
@@ -182,25 +181,26 @@ class Store:
         if self.read_only:
             raise PermissionError("the store is open read-only")
         drop = list(drop)
-        total = sum(len(g) for g in graphs.values())
+        quads = {iri: _as_quads(iri, g) for iri, g in graphs.items()}
+        total = sum(len(q) for q in quads.values())
         if self.data_dir is not None and total >= BULK_THRESHOLD:
-            self._bulk_replace(graphs, drop)
+            self._bulk_replace(quads, drop)
         else:
-            self._update_replace(graphs, drop)
+            self._update_replace(quads, drop)
         self._bump_generation()
 
-    def _update_replace(self, graphs: Mapping[str, Graph], drop: list[str]) -> None:
+    def _update_replace(self, graphs: Mapping[str, Sequence[ox.Quad]], drop: list[str]) -> None:
         parts = [f"DROP SILENT GRAPH <{iri}>" for iri in [*graphs, *drop]]
-        for iri, g in graphs.items():
-            if len(g) == 0:
+        for iri, quads in graphs.items():
+            if not quads:
                 continue
-            body = "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} ." for s, p, o in g)
+            body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
             parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
         if parts:
             self._ox.update(" ;\n".join(parts))
             self._ox.flush()
 
-    def _bulk_replace(self, graphs: Mapping[str, Graph], drop: list[str]) -> None:
+    def _bulk_replace(self, graphs: Mapping[str, Sequence[ox.Quad]], drop: list[str]) -> None:
         assert self.data_dir is not None
         journal = self.data_dir / JOURNAL_DIRNAME
         shutil.rmtree(journal, ignore_errors=True)
@@ -217,9 +217,7 @@ class Store:
         _fsync_dir(journal)
         for iri in touched:
             self._ox.remove_graph(ox.NamedNode(iri))
-        self._ox.bulk_extend(
-            ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(iri))  # type: ignore[arg-type]
-            for iri, g in graphs.items() for s, p, o in g)
+        self._ox.bulk_extend(q for quads in graphs.values() for q in quads)
         self._ox.flush()
         shutil.rmtree(journal, ignore_errors=True)
 

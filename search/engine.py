@@ -65,7 +65,6 @@ class SearchEngine:
         self._docs: dict[str, Document] | None = None
         self._state: dict[str, Any] | None = None
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._theme_terms: list[tuple[str, frozenset[str]]] | None = None
 
     # -- resources -------------------------------------------------------------------------
 
@@ -210,7 +209,6 @@ class SearchEngine:
                 self._write_state(state)
             progress("index", 1, 1)
             self._vectors, self._bm25, self._docs, self._state = vectors, bm25, docs, state
-            self._theme_terms = None
             return SyncReport(len(changed), len(removed), len(docs))
 
     # -- reading ---------------------------------------------------------------------------
@@ -264,9 +262,8 @@ class SearchEngine:
         dense = [] if mode == "bm25" else vectors.search(
             self._embed_query(query), k=pool, allowed=allowed)
         lexical = [] if mode == "dense" else bm25.search(query, k=pool, allowed=allowed)
-        weights = self.weights if mode == "hybrid" else Weights(graph=0.0, theme=0.0)
-        fused = fuse(dense, lexical, docs, weights=weights,
-                     query_themes=self.query_themes(query) if mode == "hybrid" else ())
+        weights = self.weights if mode == "hybrid" else Weights(dense=1.0, graph=0.0)
+        fused = fuse(dense, lexical, docs, weights=weights)
         hits = [self._hit(f, docs, bm25.explain(query, f.id), query)
                 for f in fused[:k] if f.id in docs]
         return SearchResult(query=query, filters=dict(filters or {}), hits=hits,
@@ -298,24 +295,6 @@ class SearchEngine:
                     best[key] = score
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
-    def query_themes(self, query: str) -> list[str]:
-        """Theme notations whose label or synonym occurs in the query."""
-        if self._theme_terms is None:
-            import ontology
-
-            assert self._bm25 is not None
-            analyzer = self._bm25.analyzer
-            terms = []
-            for notation in ontology.theme_notations():
-                for label in ontology.concept_labels("thema", lang="nl").get(notation, []):
-                    words = frozenset(analyzer.analyze(label))
-                    if words:
-                        terms.append((notation, words))
-            self._theme_terms = terms
-        assert self._bm25 is not None
-        have = set(self._bm25.analyzer.analyze(query))
-        return sorted({n for n, words in self._theme_terms if words <= have})
-
     def _hit(self, f: Fused, docs: Mapping[str, Document], matched: list[str], query: str
              ) -> Hit:
         d = docs[f.id]
@@ -343,8 +322,7 @@ class SearchEngine:
                 dense=Rank(rank=f.dense.rank, score=round(f.dense.score, 6))
                 if f.dense else Rank(),
                 bm25=Rank(rank=f.bm25.rank, score=round(f.bm25.score, 6)) if f.bm25 else Rank(),
-                graph=GraphSignal(score=round(f.graph_score, 6), via=via),
-                theme=round(f.theme_score, 6)),
+                graph=GraphSignal(score=round(f.graph_score, 6), via=via)),
         )
 
     def close(self) -> None:

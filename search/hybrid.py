@@ -1,8 +1,9 @@
 """Hybrid ranking: reciprocal rank fusion of dense and BM25 rankings plus graph signals.
 
 Pure functions over rankings and documents, so the fusion can be tuned and tested without the
-model. The weights below were tuned on the tuning half of the evaluation set
-(docs/search-quality.md).
+model. The default weights were tuned on the tuning half of the evaluation set with
+`scripts/tune_hybrid.py` (docs/search-quality.md): dense evidence counts 1.5x BM25, and a small
+graph bonus lifts items that share a threshold with the strongest hits.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ RRF_K = 60  # the usual constant of Cormack et al. (2009)
 class Weights:
     """Weights of the ranking components; the defaults are the tuned ones."""
 
-    dense: float = 1.0
+    dense: float = 1.5
     bm25: float = 1.0
-    graph: float = 0.3
-    theme: float = 0.2
+    graph: float = 0.05
     graph_top: int = 5
 
 
@@ -44,8 +44,6 @@ class Fused:
     bm25: Component | None = None
     graph_score: float = 0.0
     graph_via: list[tuple[str, str]] = field(default_factory=list)  # (threshold id, hit id)
-    theme_score: float = 0.0
-    theme_via: list[str] = field(default_factory=list)
 
 
 def rrf(rank: int) -> float:
@@ -67,9 +65,8 @@ def fuse(
     docs: Mapping[str, Document],
     *,
     weights: Weights = Weights(),
-    query_themes: Sequence[str] = (),
 ) -> list[Fused]:
-    """Fuse two rankings; then add graph and theme signals; best first."""
+    """Fuse two rankings, then add the graph signal; best first."""
     fused: dict[str, Fused] = {}
     for rank, (key, score) in enumerate(dense, start=1):
         f = fused.setdefault(key, Fused(key))
@@ -95,18 +92,8 @@ def fuse(
                 if shared:
                     f.graph_score += weights.graph * rrf(rank)
                     f.graph_via.append((shared[0], hit.id))
-    if weights.theme and query_themes:
-        wanted = set(query_themes)
-        for f in base:
-            doc = docs.get(f.id)
-            if doc is None:
-                continue
-            hits = sorted(wanted & {t.id for t in doc.themes})
-            if hits:
-                f.theme_score = weights.theme * rrf(1) * len(hits) / len(wanted)
-                f.theme_via = hits
     for f in base:
-        f.score += f.graph_score + f.theme_score
+        f.score += f.graph_score
     return sorted(base, key=lambda f: (-f.score, f.id))
 
 
@@ -127,10 +114,6 @@ def explain(f: Fused, doc: Document, docs: Mapping[str, Document], matched: Sequ
             parts.append(f"is de drempel van het sterke resultaat ‘{docs[hit].title}’")
         else:
             parts.append(f"deelt de drempel ‘{t_title}’ met een sterk resultaat")
-    if f.theme_via:
-        names = {t.id: t.title for t in doc.themes}
-        parts.append("thema " + ", ".join(f"‘{names.get(t, t)}’" for t in f.theme_via)
-                     + " herkend in de vraag")
     if not parts:
         parts.append("verwant via de ranking")
     text = "; ".join(parts)

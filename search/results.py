@@ -32,7 +32,6 @@ class Components(BaseModel):
     dense: Rank
     bm25: Rank
     graph: GraphSignal
-    theme: float = 0.0
 
 
 class Hit(BaseModel):

@@ -23,7 +23,7 @@ from rdflib.namespace import RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from api.deps import KnowledgeBaseDep
-from api.ld_html import render_page
+from api.ld_html import html_response
 from api.sparql_protocol import RDFLIB_SERIALIZERS, negotiate
 from kg.errors import NotFoundError, UserError
 from kg.namespaces import ONTOLOGY_IRI, PREFIXES, ROOT
@@ -187,8 +187,7 @@ def represent(
 
         raise NotAcceptableError(f"this resource is available as {', '.join(OFFERS)}")
     if media_type == "text/html":
-        page = render_page(graph, subject, paths.path_for, predicate_labels(store, graph))
-        return Response(page, media_type="text/html; charset=utf-8")
+        return html_response(request, graph, subject, predicate_labels(store, graph))
     if media_type == "application/ld+json":
         compact = json.loads(
             graph.serialize(format="json-ld", context=CONTEXT["@context"], auto_compact=True)

@@ -146,3 +146,22 @@ def client(live: LiveServer) -> Iterator[httpx.Client]:
     """An httpx client for the read-only server."""
     with httpx.Client(base_url=live.url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def sample_live(sample_data_dir: Path) -> Iterator[LiveServer]:
+    """A server over the whole sample corpus, ingested and indexed with the real embedder,
+    opened read-only (the data directory is shared by the whole session)."""
+    kb = KnowledgeBase(data_dir=sample_data_dir, read_only=True)
+    try:
+        with running(create_app(kb=kb)) as url:
+            yield LiveServer(url, kb.settings, kb)
+    finally:
+        kb.close()
+
+
+@pytest.fixture(scope="session")
+def sample_client(sample_live: LiveServer) -> Iterator[httpx.Client]:
+    """An httpx client for the sample-corpus server."""
+    with httpx.Client(base_url=sample_live.url, timeout=60) as http:
+        yield http

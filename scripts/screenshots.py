@@ -1,0 +1,139 @@
+"""Screenshots of the main web pages for docs/web.md, taken with headless Chromium.
+
+    python scripts/screenshots.py --url http://127.0.0.1:8000          # a running server
+    python scripts/screenshots.py --data-dir wijken-data                # starts its own server
+                                                                        # on a copy of the data
+
+Needs Debian's `chromium` and `chromium-driver` and `pip install selenium`. Writes
+docs/screenshots/{zoeken,item,drempel,wijk,sparql,overzicht}.png (1280 px wide).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "docs" / "screenshots"
+CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync")
+# name -> (path, what must be on the page before the picture is taken)
+PAGES = {
+    "zoeken": ("/?q=Hoe+helpen+we+eigenaars+die+hun+renovatie+niet+kunnen+voorfinancieren%3F"
+               "&type=lesson&type=breakthrough", ".hit"),
+    "item": ("/id/breakthrough/doorbraak-gedeelde-investering", "#graph canvas"),
+    "drempel": ("/id/threshold/drempel-warmtenet-businesscase", ".breakthroughs .card"),
+    "wijk": ("/id/neighbourhood/mijncite-beringen", "#graph canvas"),
+    "sparql": ("/sparql-editor", ".yasr table, .yasr .dataTable"),
+    "overzicht": ("/overzicht", "svg.bars"),
+}
+
+
+def browser(user_data_dir: Path, width: int = 1280, height: int = 900):  # type: ignore[no-untyped-def]
+    """A headless Chromium driven by Selenium, with the system chromedriver (no downloads)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_AVOID_STATS", "true")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={user_data_dir}")
+    options.add_argument(f"--window-size={width},{height}")
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    return webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+
+
+@contextmanager
+def serve(data_dir: Path) -> Iterator[str]:
+    """Serve a copy of `data_dir` with uvicorn on a free loopback port (like `wijken serve`)."""
+    import uvicorn
+
+    from api.app import create_app
+    from kg.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "data"
+        shutil.copytree(data_dir, copy)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=copy)),
+                                               host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            if not thread.is_alive():
+                raise SystemExit("the server did not start")
+            time.sleep(0.1)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(30)
+
+
+def shoot(base_url: str, out: Path) -> list[Path]:
+    """Open each page, wait for its main element, run the SPARQL example, save a PNG."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    out.mkdir(parents=True, exist_ok=True)
+    saved = []
+    with tempfile.TemporaryDirectory() as profile:
+        driver = browser(Path(profile))
+        try:
+            for name, (path, ready) in PAGES.items():
+                driver.get(base_url + path)
+                wait = WebDriverWait(driver, 60)
+                if name == "sparql":
+                    wait.until(lambda d: d.execute_script("return !!window.wijkenYasgui"))
+                    driver.execute_script("window.wijkenYasgui.getTab().query()")
+                wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
+                if name == "zoeken":  # open one explanation
+                    driver.execute_script("document.querySelector('.why').open = true")
+                time.sleep(1.0)  # layout and fonts settle
+                height = driver.execute_script("return document.body.scrollHeight")
+                driver.set_window_size(1280, min(max(900, height), 2600))
+                time.sleep(0.5)
+                target = out / f"{name}.png"
+                driver.save_screenshot(str(target))
+                driver.set_window_size(1280, 900)
+                saved.append(target)
+        finally:
+            driver.quit()
+    return saved
+
+
+def main() -> None:
+    """Take the screenshots from a running server or from a data directory."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--url", help="base URL of a running wijken server")
+    source.add_argument("--data-dir", type=Path, help="an ingested and indexed data directory")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    if args.url:
+        saved = shoot(args.url.rstrip("/"), args.out)
+    else:
+        sys.path.insert(0, str(REPO))
+        with serve(args.data_dir) as url:
+            saved = shoot(url, args.out)
+    for path in saved:
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
