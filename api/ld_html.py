@@ -98,7 +98,8 @@ class Description:
         if isinstance(node, URIRef):
             iri = str(node)
             text = _label(self.graph, node) or self.labels.get(iri) or _qname(iri)
-            return Value(text, href=self.links.href(iri))
+            # The RDF view links each IRI as it is: here, or the register (municipalities).
+            return Value(text, href=self.links.paths.path_for(iri) or iri)
         return Value(str(node))
 
     def properties(self, subject: URIRef) -> list[tuple[str, list[Value]]]:
@@ -136,7 +137,7 @@ def record_page(request: Request, desc: Description, node: URIRef, record_id: st
     links: Links = desc.links
     context: dict[str, Any] = {
         "item": item, "subject": str(node),
-        "properties": desc.properties(node),
+        "properties": desc.properties(node), "incoming": desc.incoming(node),
         "depth": _depth(request), "depths": item_views.GRAPH_DEPTHS,
         "through_type": item_views.THROUGH_TYPE,
     }

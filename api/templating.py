@@ -32,7 +32,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "actor": ("actor", "#00695c"),
     "activity": ("activiteit", "#6d4c41"),
     "document": ("brondocument", "#455a64"),
-    "concept": ("thema of begrip", "#5b5b5b"),
+    "concept": ("begrip", "#5b5b5b"),
     "municipality": ("gemeente", "#37474f"),
     "resource": ("bron", "#616161"),
 }

@@ -125,9 +125,9 @@ class MentionLinker:
     """Links mentions in Dutch text to the IRIs of the terms it was built from."""
 
     def __init__(self, terms: Iterable[Term]) -> None:
+        self.nlp, table = dutch_pipeline()  # imports spaCy first, without torch
         from spacy.matcher import PhraseMatcher
 
-        self.nlp, table = dutch_pipeline()
         vocab = self.nlp.vocab
         self._exact = PhraseMatcher(vocab, attr="ORTH")
         self._lower = PhraseMatcher(vocab, attr="LOWER")

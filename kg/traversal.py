@@ -24,6 +24,9 @@ RELATION_WEIGHTS: dict[str, tuple[float, str]] = {
     "similar-text": (1.0, "inhoudelijk gelijkaardig"),
     "shared-theme": (0.1, "deelt thema"),
 }
+# Nearest neighbours asked for similar-text: fixed, so the first n results do not depend on
+# `limit` (asking for `limit` neighbours reordered the top when the limit changed).
+SIMILAR_NEIGHBOURS = 50
 RELATED_TYPES = ("lesson", "threshold", "measure", "breakthrough", "neighbourhood")
 _TYPES_VALUES = " ".join(f"wk:{RECORD_TYPES[t][0]}" for t in RELATED_TYPES)
 
@@ -125,7 +128,7 @@ class Traversal:
                 if relation not in ("related", "direct") and "xid" in r:
                     through.add(str(r["xid"]))
         if similar is not None:
-            ids = {oid: cos for oid, cos in similar(limit)}
+            ids = {oid: cos for oid, cos in similar(SIMILAR_NEIGHBOURS)}
             if ids:
                 for r in self.store.select(P + f"""
                     SELECT ?oid ?class ?title WHERE {{ VALUES ?oid {{ {" ".join(

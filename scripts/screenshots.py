@@ -104,6 +104,7 @@ def shoot(base_url: str, out: Path) -> list[Path]:
                 wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
                 if name == "zoeken":  # open one explanation
                     driver.execute_script("document.querySelector('.why').open = true")
+                driver.execute_script("window.scrollTo(0, 0)")
                 time.sleep(1.0)  # layout and fonts settle
                 height = driver.execute_script("return document.body.scrollHeight")
                 driver.set_window_size(1280, min(max(900, height), 2600))

@@ -8,12 +8,14 @@ The index saves to one gzip-compressed JSON file that also holds its analyzer's 
 from __future__ import annotations
 
 import gzip
-import heapq
 import json
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from search.analysis import DutchAnalyzer, default_analyzer
 
@@ -22,6 +24,23 @@ __all__ = ["DEFAULT_WEIGHTS", "BM25Index"]
 DEFAULT_WEIGHTS: dict[str, float] = {"title": 2.0, "text": 1.0}
 _FORMAT = "wijken-bm25"
 _VERSION = 1
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """Postings as arrays over a fixed row order (sorted keys)."""
+
+    keys: list[str]
+    index: dict[str, int]
+    norm: np.ndarray  # k1 * (1 - b + b * length / average length), per row
+    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # term -> (rows, term frequencies)
+
+
+def _top(scores: np.ndarray, candidates: np.ndarray, keys: list[str], k: int) -> list[int]:
+    """The k best candidate rows by score (ties by key), without sorting them all."""
+    cut = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
+    best = candidates[scores[candidates] >= cut]
+    return sorted(best.tolist(), key=lambda r: (-scores[r], keys[r]))[:k]
 
 
 class BM25Index:
@@ -47,6 +66,7 @@ class BM25Index:
         self._lengths: dict[str, float] = {}
         self._postings: dict[str, dict[str, float]] = {}
         self._total_length: float | None = 0.0
+        self._compiled: _Compiled | None = None
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -80,6 +100,7 @@ class BM25Index:
             if not posting:
                 del self._postings[term]
         self._total_length = None
+        self._compiled = None
 
     def _store(self, key: str, freqs: dict[str, float], length: float) -> None:
         if key in self._docs:
@@ -94,6 +115,7 @@ class BM25Index:
             else:
                 posting[key] = tf
         self._total_length = None
+        self._compiled = None
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -107,30 +129,49 @@ class BM25Index:
         """
         if k <= 0 or not self._docs:
             return []
-        allowed_set = None if allowed is None else set(allowed)
-        scores: dict[str, float] = {}
-        n_docs = len(self._docs)
-        avg_length = self._average_length()
-        k1, b = self.k1, self.b
-        lengths = self._lengths
+        compiled = self._compile()
+        keys, norm = compiled.keys, compiled.norm
+        scores = np.zeros(len(keys), dtype=np.float64)
+        touched = np.zeros(len(keys), dtype=bool)
+        n_docs = len(keys)
         for term in dict.fromkeys(self.analyzer.analyze(query)):
-            posting = self._postings.get(term)
-            if not posting:
+            posting = compiled.postings.get(term)
+            if posting is None:
                 continue
-            df = len(posting)
-            idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-            items: Iterable[tuple[str, float]]
-            if allowed_set is None:
-                items = posting.items()
-            elif len(allowed_set) < len(posting):
-                items = ((key, posting[key]) for key in allowed_set if key in posting)
-            else:
-                items = ((key, tf) for key, tf in posting.items() if key in allowed_set)
-            for key, tf in items:
-                norm = k1 * (1.0 - b + b * lengths[key] / avg_length) if avg_length else k1
-                scores[key] = scores.get(key, 0.0) + idf * tf * (k1 + 1.0) / (tf + norm)
-        best = heapq.nsmallest(k, scores.items(), key=lambda item: (-item[1], item[0]))
-        return [(key, score) for key, score in best]
+            rows, tf = posting
+            idf = math.log(1.0 + (n_docs - len(rows) + 0.5) / (len(rows) + 0.5))
+            scores[rows] += idf * tf * (self.k1 + 1.0) / (tf + norm[rows])
+            touched[rows] = True
+        if allowed is not None:
+            mask = np.zeros(len(keys), dtype=bool)
+            index = compiled.index
+            rows = [index[key] for key in allowed if key in index]
+            mask[rows] = True
+            touched &= mask
+        candidates = np.flatnonzero(touched)
+        if len(candidates) == 0:
+            return []
+        # best first; ties by key, as a stable, history-free order
+        order = sorted(candidates.tolist(), key=lambda r: (-scores[r], keys[r]))[:k] \
+            if len(candidates) <= 4 * k else _top(scores, candidates, keys, k)
+        return [(keys[r], float(scores[r])) for r in order]
+
+    def _compile(self) -> _Compiled:
+        """The postings as numpy arrays, rebuilt after the index changed."""
+        if self._compiled is None:
+            keys = sorted(self._docs)
+            index = {key: row for row, key in enumerate(keys)}
+            avg = self._average_length()
+            lengths = np.array([self._lengths[key] for key in keys], dtype=np.float64)
+            norm = self.k1 * (1.0 - self.b + self.b * lengths / avg) if avg else \
+                np.full(len(keys), self.k1)
+            postings = {
+                term: (np.array([index[key] for key in posting], dtype=np.int64),
+                       np.array(list(posting.values()), dtype=np.float64))
+                for term, posting in self._postings.items()
+            }
+            self._compiled = _Compiled(keys, index, norm, postings)
+        return self._compiled
 
     def explain(self, query: str, key: str) -> list[str]:
         """Return the words of ``query``, as written, that match document ``key`` (no repeats)."""

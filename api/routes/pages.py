@@ -93,4 +93,4 @@ def sparql_editor(request: Request) -> HTMLResponse:
     """The SPARQL editor (YASGUI) pointed at this server's `/sparql`, with example queries."""
     return render(request, "sparql.html", {
         "examples": EXAMPLES, "default": DEFAULT_EXAMPLE,
-        "examples_json": {ex.key: ex.query for ex in EXAMPLES}})
+        "examples_json": [[ex.key, ex.query] for ex in EXAMPLES]})

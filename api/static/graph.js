@@ -33,8 +33,11 @@
           "text-background-opacity": 0.9 } },
       { selector: "node.hover", style: { "border-width": 3, "border-color": "#ffbf47" } }
     ],
-    layout: { name: "cose", animate: false, randomize: false, nodeRepulsion: 9000,
-              idealEdgeLength: 90, padding: 20, fit: true }
+    // Rings by distance from the record (the centre), so its direct links form the first ring.
+    layout: { name: "concentric", animate: false, padding: 24, fit: true, minNodeSpacing: 28,
+              startAngle: 3 / 2 * Math.PI, avoidOverlap: true,
+              concentric: function (n) { return 10 - n.data("level"); },
+              levelWidth: function () { return 1; } }
   });
   cy.on("tap", "node", function (evt) {
     var href = evt.target.data("href");

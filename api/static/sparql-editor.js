@@ -6,8 +6,10 @@
   var holder = document.getElementById("yasgui");
   if (!holder || typeof Yasgui === "undefined") { return; }
   var endpoint = new URL(holder.dataset.endpoint, window.location.href).toString();
-  var examples = JSON.parse(document.getElementById("sparql-examples").textContent);
-  var first = Object.keys(examples)[0];
+  var pairs = JSON.parse(document.getElementById("sparql-examples").textContent);
+  var examples = {};
+  pairs.forEach(function (pair) { examples[pair[0]] = pair[1]; });
+  var first = pairs[0][0];
   Yasgui.Yasqe.defaults.autocompleters = ["variables", "prefixes"];
   var yasgui = new Yasgui(holder, {
     requestConfig: { endpoint: endpoint, method: "POST",
@@ -28,5 +30,27 @@
   document.querySelectorAll("button.example").forEach(function (button) {
     button.addEventListener("click", function () { showExample(button.dataset.example); });
   });
+  // YASGUI leaves some controls without an accessible name and its icons without text:
+  // name them in Dutch and hide decorative icons, also in parts it draws later (results).
+  var names = [
+    ["input.autocomplete", "SPARQL-eindpunt"],
+    [".CodeMirror textarea", "SPARQL-vraag"],
+    ["select.tableSizer", "Rijen per pagina"],
+    [".dataTables_filter input, input[placeholder]", null]
+  ];
+  function label() {
+    names.forEach(function (pair) {
+      holder.querySelectorAll(pair[0]).forEach(function (el) {
+        if (!el.getAttribute("aria-label") && !(el.labels && el.labels.length)) {
+          el.setAttribute("aria-label", pair[1] || el.getAttribute("placeholder") || "invoer");
+        }
+      });
+    });
+    holder.querySelectorAll("svg:not([aria-hidden])").forEach(function (svg) {
+      if (!svg.querySelector("title")) { svg.setAttribute("aria-hidden", "true"); }
+    });
+  }
+  label();
+  new MutationObserver(label).observe(holder, { childList: true, subtree: true });
   window.wijkenYasgui = yasgui;
 }());

@@ -59,12 +59,9 @@ def test_reopening_in_a_new_process_does_not_rewrite_the_reference_data(tmp_path
                                                                         ) -> None:
     """Opening a data directory again must not write (a write makes the search index stale).
 
-    Bug: `_fingerprint` hashes the N-Triples of the reference graphs, blank node labels
-    included; the ontology has blank nodes (owl:unionOf ranges), which a new parse (a new
-    process) labels afresh, so every writable open (each CLI command, the server) reloads the
-    ontology graph and bumps the generation, and `wijken search` then refuses ("the search
-    index reflects graph state …"). Hashing a canonical form (rdflib.compare's
-    `to_canonical_graph`) would fix it. Clearing the parse cache stands in for a new process.
+    (Found earlier: the fingerprint hashed the reference graphs' N-Triples, blank node labels
+    included, so every new process reloaded the ontology, bumped the generation and made the
+    search index stale.) Clearing the parse cache stands in for a new process.
     """
     import ontology
 
