@@ -9,6 +9,7 @@ shared themes (`kb.related`, which only sees themes for a neighbourhood).
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,8 @@ class SimilarNeighbourhood:
     themes: list[str]
 
 
-def link_groups(item: Item, *, skip: set[tuple[str, str]] = frozenset()) -> list[LinkGroup]:
+def link_groups(item: Item, *, skip: frozenset[tuple[str, str]] = frozenset()
+                ) -> list[LinkGroup]:
     """The item's links grouped by (relation, direction): outgoing first, mentions last."""
     groups: dict[tuple[str, str], LinkGroup] = {}
     seen: set[tuple[str, str]] = set()
@@ -109,10 +111,8 @@ def neighbourhood_case(kb: KnowledgeBase, item: Item) -> dict[str, list[Any]]:
     """The items recorded in this neighbourhood, by type (lessons, thresholds, measures…)."""
     by_type: dict[str, list[Any]] = {t: [] for t in KNOWLEDGE_TYPES}
     texts: dict[str, str] = {}
-    try:
+    with contextlib.suppress(WijkenError):  # no index: titles without snippets
         texts = {d.id: d.text for d in kb.search_engine.documents().values()}
-    except WijkenError:
-        pass  # no index: titles without snippets
     for target in item.linked("neighbourhood", "in"):
         if target.type and target.id:
             by_type.setdefault(target.type, []).append(

@@ -119,7 +119,8 @@ class Description:
 
 def _record(graph: Graph, node: URIRef) -> tuple[str, str] | None:
     """(type, id) when the described resource is a record."""
-    kinds = [CLASS_TO_TYPE[c] for c in graph.objects(node, RDF.type) if c in CLASS_TO_TYPE]
+    kinds = [CLASS_TO_TYPE[c] for c in graph.objects(node, RDF.type)
+             if isinstance(c, URIRef) and c in CLASS_TO_TYPE]
     ids = [str(o) for o in graph.objects(node, DCTERMS.identifier)]
     return (kinds[0], ids[0]) if kinds and ids else None
 
@@ -141,7 +142,7 @@ def record_page(request: Request, desc: Description, node: URIRef, record_id: st
         "depth": _depth(request), "depths": item_views.GRAPH_DEPTHS,
         "through_type": item_views.THROUGH_TYPE,
     }
-    skip = {("neighbourhood", "in")} if item.type == "neighbourhood" else set()
+    skip = frozenset({("neighbourhood", "in")}) if item.type == "neighbourhood" else frozenset()
     context["groups"] = item_views.link_groups(item, skip=skip)
     context["related"] = item_views.related_breakthroughs(kb, item)
     context["through"] = item_views.through_labels(kb, context["related"])

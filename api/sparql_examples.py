@@ -58,7 +58,8 @@ LIMIT 10""",
   ?doorbraak a wk:Breakthrough ; rdfs:label ?titel ; wk:overcomes ?d .
   ?d dct:subject <https://w3id.org/100wijken/id/concept/thema/renovatie> ;
      rdfs:label ?drempel .
-  BIND (wk:similarity(?doorbraak, "Hoe helpen we eigenaars die hun renovatie niet kunnen voorfinancieren?") AS ?score)
+  BIND (wk:similarity(?doorbraak,
+        "Hoe helpen we eigenaars die hun renovatie niet kunnen voorfinancieren?") AS ?score)
 }
 ORDER BY DESC(?score)
 LIMIT 20""",

@@ -149,9 +149,10 @@ class Ingestor:
         resolution = resolve(batch, known=known, replaced_graphs=replaced,
                              vocabulary=vocabulary)
         problems += resolution.problems
-        new_ids = {s.record.id for s in batch}
+        new_types = {s.record.id: s.record.type for s in batch}
+        # A record that leaves its file, or changes type (and so IRI), is gone for its referrers.
         removed = {rid: item for rid, item in known.items()
-                   if item.graph in replaced and rid not in new_ids}
+                   if item.graph in replaced and new_types.get(rid) != item.type}
         if removed:
             referrers = queries.referrers(self.store, self.base_iri, removed, exclude=replaced)
             problems += dangling_after_removal(removed, referrers)
@@ -172,7 +173,9 @@ class Ingestor:
                 report.removed = sorted(old_ids - ids)
         if not dry_run:
             self.progress("write", 0, 1)
-            self.store.replace_graphs(graphs)
+            # Mentions are derived: those of removed records in other files go with them.
+            stale = queries.mentions_of(self.store, self.base_iri, removed, exclude=replaced)
+            self.store.replace_graphs(graphs, delete=stale)
             self.progress("write", 1, 1)
             clock.lap("write")
         return IngestReport(reports, dry_run, clock.laps)

@@ -88,8 +88,9 @@ def resolve(
                 continue
             allowed = REFERENCE_FIELDS[name]
             if allowed and out.types[ref] not in allowed:
-                out.problems.append(raw.problem(
-                    name, f"{ref!r} is a {out.types[ref]}, not a {' or '.join(allowed)}"))
+                kinds = " or ".join(f"{'an' if a[0] in 'aeiou' else 'a'} {a}" for a in allowed)
+                out.problems.append(
+                    raw.problem(name, f"{ref!r} is a {out.types[ref]}, not {kinds}"))
             elif ref == rec.id:
                 out.problems.append(raw.problem(name, "a record cannot point at itself"))
         for theme in rec.themes:

@@ -283,6 +283,9 @@ class KnowledgeBase:
 
     def sparql(self, query: str) -> Any:
         """Run a SPARQL query over the union of all graphs (no time limit: CLI use)."""
+        from kg.sparql_lexer import check_safe
+
+        check_safe(query)  # SERVICE and LOAD would make Oxigraph fetch a URL
         try:
             return self.store.query(query)
         except SyntaxError as exc:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from kg.namespaces import (
     CLASS_TO_TYPE,
     CONCEPT_ROOT,
     SCHEME_ROOT,
     THEME_SCHEME,
+    WK,
     sparql_prefixes,
 )
 from kg.store import Store
@@ -104,6 +107,19 @@ def referrers(
         rid = str(r["target"]).rsplit("/", 1)[1]
         out.setdefault(rid, []).append((files.get(g, g), str(r["rid"])))
     return out
+
+
+def mentions_of(store: Store, base_iri: str, removed: Mapping, *, exclude: set[str]
+                ) -> list[ox.Quad]:
+    """`wk:mentions` quads in other graphs that point at records about to be removed."""
+    if not removed:
+        return []
+    targets = " ".join(f"<{base_iri}{item.type}/{rid}>" for rid, item in removed.items())
+    result = store.query(P + f"""SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s wk:mentions ?o }}
+        VALUES ?o {{ {targets} }} }}""")
+    mentions = ox.NamedNode(f"{WK}mentions")
+    return [ox.Quad(row["s"], mentions, row["o"], row["g"]) for row in result
+            if row["g"].value not in exclude]
 
 
 def mention_terms(store: Store, *, exclude_graphs: set[str]):  # -> list[Term]

@@ -107,7 +107,7 @@ def shoot(base_url: str, out: Path) -> list[Path]:
                 driver.execute_script("window.scrollTo(0, 0)")
                 time.sleep(1.0)  # layout and fonts settle
                 height = driver.execute_script("return document.body.scrollHeight")
-                driver.set_window_size(1280, min(max(900, height), 2600))
+                driver.set_window_size(1280, min(max(900, height), 1800))
                 time.sleep(0.5)
                 target = out / f"{name}.png"
                 driver.save_screenshot(str(target))

@@ -80,7 +80,7 @@ def test_reference_to_the_wrong_type(vocabulary: Vocabulary) -> None:
     got = messages(res)
     assert got[0] == "in.jsonl:2: thresholds: 'm-1' is a measure, not a threshold"
     assert got[1].startswith("in.jsonl:2: source: 'm-1' is a measure, not a")
-    assert got[1].endswith("activity or document")
+    assert got[1].endswith("not an activity or a document")
     assert len(got) == 2
 
 

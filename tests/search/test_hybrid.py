@@ -1,5 +1,5 @@
-"""Hybrid ranking (search/hybrid.py): RRF arithmetic, fusion order, graph and theme signals and
-the Dutch explanation, on hand-built rankings and documents (no model)."""
+"""Hybrid ranking (search/hybrid.py): RRF arithmetic, fusion order, the graph signal and the
+Dutch explanation, on hand-built rankings and documents (no model)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from search.hybrid import RRF_K, Component, Fused, Weights, explain, fuse, rrf
 
 
 def doc(rid: str, type_: str = "lesson", *, thresholds: tuple[str, ...] = (),
-        themes: tuple[str, ...] = (), title: str | None = None) -> Document:
-    """A document with the given links; linked titles are derived from the ids."""
+        title: str | None = None) -> Document:
+    """A document with the given threshold links; linked titles are derived from the ids."""
     return Document(
         id=rid, type=type_, iri=f"https://w3id.org/100wijken/id/{type_}/{rid}",
         title=title or f"Titel van {rid}", text="",
-        thresholds=[Ref(t, f"Drempel {t}") for t in thresholds],
-        themes=[Ref(t, t.capitalize()) for t in themes])
+        thresholds=[Ref(t, f"Drempel {t}") for t in thresholds])
+
+
+PLAIN = Weights(dense=1.0, bm25=1.0, graph=0.0)  # unweighted RRF, no graph signal
 
 
 def scores(fused: list[Fused]) -> dict[str, float]:
@@ -34,8 +36,7 @@ def test_rrf_is_one_over_k_plus_rank() -> None:
 
 def test_fuse_sums_reciprocal_ranks_of_both_rankings() -> None:
     docs = {d: doc(d) for d in "abc"}
-    fused = fuse([("a", 0.9), ("b", 0.8)], [("b", 7.0), ("c", 3.0)], docs,
-                 weights=Weights(graph=0.0, theme=0.0))
+    fused = fuse([("a", 0.9), ("b", 0.8)], [("b", 7.0), ("c", 3.0)], docs, weights=PLAIN)
     assert [f.id for f in fused] == ["b", "a", "c"]
     s = scores(fused)
     assert s["b"] == pytest.approx(1 / 62 + 1 / 61)
@@ -49,19 +50,22 @@ def test_fuse_sums_reciprocal_ranks_of_both_rankings() -> None:
 def test_fuse_component_weights_scale_contributions() -> None:
     docs = {d: doc(d) for d in "ab"}
     fused = fuse([("a", 0.9)], [("b", 5.0)], docs,
-                 weights=Weights(dense=1.0, bm25=2.0, graph=0.0, theme=0.0))
+                 weights=Weights(dense=1.0, bm25=2.0, graph=0.0))
     assert [f.id for f in fused] == ["b", "a"]
     assert scores(fused)["b"] == pytest.approx(2 / 61)
+    dense_heavier = fuse([("a", 0.9)], [("b", 5.0)], docs,
+                         weights=Weights(dense=1.5, bm25=1.0, graph=0.0))
+    assert [f.id for f in dense_heavier] == ["a", "b"]
+    assert scores(dense_heavier)["a"] == pytest.approx(1.5 / 61)
     only_dense = fuse([("a", 0.9)], [("b", 5.0)], docs,
-                      weights=Weights(dense=1.0, bm25=0.0, graph=0.0, theme=0.0))
+                      weights=Weights(dense=1.0, bm25=0.0, graph=0.0))
     assert scores(only_dense)["b"] == 0.0
 
 
 def test_fuse_breaks_ties_by_id_and_is_deterministic() -> None:
     docs = {d: doc(d) for d in "xyz"}
     # y is first in dense, x first in BM25: equal scores, so the order is by id.
-    fused = fuse([("y", 1.0), ("z", 0.5)], [("x", 2.0), ("z", 1.0)], docs,
-                 weights=Weights(graph=0.0, theme=0.0))
+    fused = fuse([("y", 1.0), ("z", 0.5)], [("x", 2.0), ("z", 1.0)], docs, weights=PLAIN)
     assert [f.id for f in fused] == ["z", "x", "y"]
     assert fused[1].score == fused[2].score
 
@@ -80,7 +84,7 @@ def test_graph_boost_only_when_a_threshold_is_shared_with_a_top_hit() -> None:
         "m1": doc("m1", "measure", thresholds=("t1", "t3")),
     }
     dense = [("t1", 0.9), ("l2", 0.8), ("l1", 0.7), ("m1", 0.6)]
-    w = Weights(graph=0.3, theme=0.0, graph_top=5)
+    w = Weights(dense=1.0, graph=0.3, graph_top=5)
     fused = {f.id: f for f in fuse(dense, [], docs, weights=w)}
     # l2 shares nothing with anyone: no graph signal.
     assert fused["l2"].graph_score == 0.0 and fused["l2"].graph_via == []
@@ -100,12 +104,12 @@ def test_graph_boost_comes_only_from_the_strongest_hits() -> None:
     docs["a"] = doc("a", thresholds=("t9",))
     docs["e"] = doc("e", thresholds=("t9",))
     dense = [(d, 1.0 - i / 10) for i, d in enumerate("abcde")]
-    top2 = {f.id: f for f in fuse(dense, [], docs, weights=Weights(theme=0.0, graph_top=2))}
+    top2 = {f.id: f for f in fuse(dense, [], docs, weights=Weights(graph_top=2))}
     # e (rank 5) shares t9 with a (rank 1): a is a top hit, so e is boosted ...
     assert top2["e"].graph_via == [("t9", "a")]
     # ... but e is not in the top 2, so a gets nothing from e.
     assert top2["a"].graph_via == []
-    top5 = {f.id: f for f in fuse(dense, [], docs, weights=Weights(theme=0.0, graph_top=5))}
+    top5 = {f.id: f for f in fuse(dense, [], docs, weights=Weights(graph_top=5))}
     assert top5["a"].graph_via == [("t9", "e")]
 
 
@@ -116,40 +120,29 @@ def test_graph_boost_can_reorder_and_is_off_with_weight_zero() -> None:
         "y": doc("y", thresholds=("t1",)),
     }
     dense = [("t1", 0.9), ("x", 0.8), ("y", 0.7)]
-    on = fuse(dense, [], docs, weights=Weights(graph=0.3, theme=0.0))
+    on = fuse(dense, [], docs, weights=Weights(dense=1.0, graph=0.3))
     assert [f.id for f in on][:2] == ["t1", "y"]
-    off = fuse(dense, [], docs, weights=Weights(graph=0.0, theme=0.0))
+    off = fuse(dense, [], docs, weights=PLAIN)
     assert [f.id for f in off] == ["t1", "x", "y"]
     assert all(f.graph_via == [] and f.graph_score == 0.0 for f in off)
 
 
+def test_default_graph_signal_does_not_overtake_the_first_of_both_rankings() -> None:
+    """Siblings that share a threshold boost each other once per sibling in the top five; the
+    item both retrievers rank first (here linked to no threshold) must stay on top."""
+    docs = {"best": doc("best"), **{s: doc(s, thresholds=("t1",)) for s in ("a", "b", "c")}}
+    ranking = [("best", 0.9), ("a", 0.8), ("b", 0.7), ("c", 0.6)]
+    fused = fuse(ranking, ranking, docs)  # the tuned default weights
+    assert fused[0].id == "best", [(f.id, round(f.score, 5), round(f.graph_score, 5))
+                                   for f in fused]
+
+
 def test_candidates_without_a_document_are_kept_but_get_no_signal() -> None:
     docs = {"t1": doc("t1", "threshold"), "l1": doc("l1", thresholds=("t1",))}
-    fused = fuse([("gone", 0.9), ("t1", 0.8), ("l1", 0.7)], [], docs,
-                 weights=Weights(theme=0.2), query_themes=("renovatie",))
+    fused = fuse([("gone", 0.9), ("t1", 0.8), ("l1", 0.7)], [], docs)
     by_id = {f.id: f for f in fused}
-    assert by_id["gone"].graph_score == 0.0 and by_id["gone"].theme_score == 0.0
+    assert by_id["gone"].graph_score == 0.0 and by_id["gone"].graph_via == []
     assert by_id["l1"].graph_via == [("t1", "t1")]
-
-
-# -- theme signal ---------------------------------------------------------------------------
-
-def test_theme_signal_is_the_share_of_query_themes_an_item_has() -> None:
-    docs = {
-        "a": doc("a", themes=("renovatie",)),
-        "b": doc("b", themes=("renovatie", "warmte")),
-        "c": doc("c", themes=("mobiliteit",)),
-    }
-    dense = [("c", 0.9), ("a", 0.8), ("b", 0.7)]
-    w = Weights(graph=0.0, theme=0.2)
-    by_id = {f.id: f for f in fuse(dense, [], docs, weights=w,
-                                  query_themes=("renovatie", "warmte"))}
-    assert by_id["b"].theme_score == pytest.approx(0.2 * rrf(1))
-    assert by_id["b"].theme_via == ["renovatie", "warmte"]
-    assert by_id["a"].theme_score == pytest.approx(0.2 * rrf(1) / 2)
-    assert by_id["c"].theme_score == 0.0 and by_id["c"].theme_via == []
-    # Without recognised query themes there is no theme signal at all.
-    assert all(f.theme_score == 0.0 for f in fuse(dense, [], docs, weights=w))
 
 
 # -- explanation ----------------------------------------------------------------------------
@@ -173,10 +166,10 @@ def test_explain_leaves_out_a_weak_semantic_rank_and_caps_the_words() -> None:
     assert "‘w4’" in text and "‘w5’" not in text
 
 
-def test_explain_names_the_shared_threshold_and_the_theme() -> None:
+def test_explain_names_the_shared_threshold() -> None:
     docs = {
         "t1": doc("t1", "threshold", title="Aannemers zijn niet te vinden"),
-        "l1": doc("l1", thresholds=("t1",), themes=("renovatie",), title="Les over aannemers"),
+        "l1": doc("l1", thresholds=("t1",), title="Les over aannemers"),
         "l2": doc("l2", thresholds=("t1",)),
     }
     f = Fused("l2", graph_score=0.01, graph_via=[("t1", "l1")])
@@ -185,8 +178,6 @@ def test_explain_names_the_shared_threshold_and_the_theme() -> None:
     t = Fused("t1", graph_score=0.01, graph_via=[("t1", "l1")])
     assert explain(t, docs["t1"], docs, []) == (
         "Is de drempel van het sterke resultaat ‘Les over aannemers’.")
-    th = Fused("l1", theme_score=0.01, theme_via=["renovatie"])
-    assert explain(th, docs["l1"], docs, []) == "Thema ‘Renovatie’ herkend in de vraag."
 
 
 def test_explain_of_a_fused_result_end_to_end() -> None:

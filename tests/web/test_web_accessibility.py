@@ -21,7 +21,8 @@ PAGES = (
 )
 # Problems on the page: controls without an accessible name, images without text, and so on.
 AUDIT = """
-const visible = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+const visible = el => el.getClientRects().length > 0
+  && getComputedStyle(el).visibility !== 'hidden';
 const text = ids => ids.split(/\\s+/).map(id => document.getElementById(id))
   .filter(Boolean).map(e => e.textContent.trim()).join(' ');
 const name = el => (el.getAttribute('aria-label') || '').trim()
