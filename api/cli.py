@@ -193,6 +193,50 @@ def _print_hits(result: Any) -> None:
         typer.echo(f"    waarom: {h.explanation}")
 
 
+def _read_batch(path: Path, filters: dict[str, str], k: int
+                ) -> list[tuple[int, dict[str, Any]]]:
+    """Questions of a batch file with their line numbers; every bad line is reported at once."""
+    from search.engine import FILTERS
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {path}: {exc}", 2) from None
+    out, problems = [], []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            q = json.loads(line)
+        except ValueError as exc:
+            problems.append(f"{path}:{n}: malformed JSON: {exc}")
+            continue
+        if not isinstance(q, dict):
+            problems.append(f"{path}:{n}: a line must hold one JSON object")
+            continue
+        nested = q.get("filters", {})
+        if not isinstance(nested, dict):
+            problems.append(f"{path}:{n}: filters: must be an object like {{\"theme\": \"water\"}}")
+            continue
+        merged = {**filters, **nested, **{f: q[f] for f in FILTERS if f in q}}
+        bad = sorted(set(nested) - set(FILTERS))
+        if bad:
+            problems.append(f"{path}:{n}: filters: unknown {', '.join(bad)}; use "
+                            f"{', '.join(FILTERS)}")
+        if not isinstance(q.get("query"), str) or not q["query"].strip():
+            problems.append(f"{path}:{n}: query: needs a non-empty string")
+        qk = q.get("k", k)
+        if isinstance(qk, bool) or not isinstance(qk, int) or not 1 <= qk <= 100:
+            problems.append(f"{path}:{n}: k: must be a whole number from 1 to 100")
+        if not all(isinstance(v, str | int) for v in merged.values()):
+            problems.append(f"{path}:{n}: filters: values must be strings")
+        out.append((n, {**{f: str(v) for f, v in merged.items()}, "query": q.get("query"),
+                        "qid": q.get("qid"), "k": qk}))
+    if problems:
+        raise fail("\n".join(problems), 2)
+    return out
+
+
 @app.command()
 def search(
     query: Annotated[str | None, typer.Argument(help="A Dutch question.")] = None,
@@ -217,32 +261,24 @@ def search(
     filters = {name: value for name, value in (
         ("type", type_), ("theme", theme), ("municipality", municipality),
         ("neighbourhood", neighbourhood), ("actor", actor)) if value}
-    questions: list[dict[str, Any]] = []
+    questions: list[tuple[int, dict[str, Any]]] = []
     if batch is not None:
-        try:
-            lines = batch.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise fail(f"cannot read {batch}: {exc}", 2) from None
-        for n, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                q = json.loads(line)
-                if not isinstance(q, dict) or not isinstance(q.get("query"), str):
-                    raise ValueError("needs a string field 'query'")
-            except ValueError as exc:
-                raise fail(f"{batch}:{n}: {exc}", 2) from None
-            questions.append({**filters, **(q.get("filters") or {}), **q})
+        questions = _read_batch(batch, filters, k)
     with knowledge_base(data_dir, read_only=True) as kb:
         engine = kb.search_engine
         if batch is not None:
-            for q in questions:
+            results, errors = [], []
+            for line, q in questions:
                 try:
-                    result = engine.search_many([q], k=k)[0]
+                    results.append(engine.search_many([q], k=k)[0])
                 except WijkenError as exc:
-                    raise fail(f"question {q.get('qid')!r}: {exc}") from None
-                typer.echo(result.model_dump_json() if as_json else "")
-                if not as_json:
+                    errors.append(f"{batch}:{line}: {exc}")
+            if errors:
+                raise fail("\n".join(errors))
+            for result in results:
+                if as_json:
+                    typer.echo(result.model_dump_json())
+                else:
                     typer.secho(f"# {result.qid}: {result.query}", bold=True)
                     _print_hits(result)
             return

@@ -147,9 +147,9 @@ def record_page(request: Request, desc: Description, node: URIRef, record_id: st
     context["related"] = item_views.related_breakthroughs(kb, item)
     context["through"] = item_views.through_labels(kb, context["related"])
     graph = item_views.graph_payload(kb, item, context["depth"], links.href)
-    # `</` cannot close the script element from inside the JSON.
+    # Inside <script>, "<" could end the element ("</script>") or open a comment: escape it.
     context["graph"] = graph
-    context["graph_json"] = Markup(json.dumps(graph, ensure_ascii=False).replace("</", "<\\/"))
+    context["graph_json"] = Markup(json.dumps(graph, ensure_ascii=False).replace("<", "\\u003c"))
     if item.type == "threshold":
         context["answer"] = kb.threshold_breakthroughs(item.id)
     if item.type == "neighbourhood":

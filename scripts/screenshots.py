@@ -34,7 +34,7 @@ PAGES = {
     "item": ("/id/breakthrough/doorbraak-gedeelde-investering", "#graph canvas"),
     "drempel": ("/id/threshold/drempel-warmtenet-businesscase", ".breakthroughs .card"),
     "wijk": ("/id/neighbourhood/mijncite-beringen", "#graph canvas"),
-    "sparql": ("/sparql-editor", ".yasr table, .yasr .dataTable"),
+    "sparql": ("/editor", ".yasr table, .yasr .dataTable"),
     "overzicht": ("/overzicht", "svg.bars"),
 }
 

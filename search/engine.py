@@ -9,6 +9,7 @@ passage hash of every item, so a sync embeds only what changed).
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import os
 import re
@@ -64,6 +65,7 @@ class SearchEngine:
         self._bm25: BM25Index | None = None
         self._docs: dict[str, Document] | None = None
         self._state: dict[str, Any] | None = None
+        self._known: dict[str, set[str]] = {}
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # -- resources -------------------------------------------------------------------------
@@ -134,6 +136,7 @@ class SearchEngine:
         self._vectors = vectors
         self._state = state
         self._docs = load_documents(self.kb.store)
+        self._known = _known_ids(self.kb.store)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -209,6 +212,7 @@ class SearchEngine:
                 self._write_state(state)
             progress("index", 1, 1)
             self._vectors, self._bm25, self._docs, self._state = vectors, bm25, docs, state
+            self._known = _known_ids(self.kb.store)
             return SyncReport(len(changed), len(removed), len(docs))
 
     # -- reading ---------------------------------------------------------------------------
@@ -232,12 +236,22 @@ class SearchEngine:
             self._query_cache.popitem(last=False)
         return vec
 
+    def _check_fresh(self) -> None:
+        """Refuse to answer from indexes that no longer reflect the graph (a write that did not
+        go through `ingest` or `sparql_update`, in this process or another)."""
+        assert self._state is not None
+        generation = self.kb.store.generation
+        if self._state["generation"] != generation:
+            raise SearchIndexError(
+                f"the search index reflects graph state {self._state['generation']}, but the "
+                f"graph is at state {generation}; run `wijken reindex`")
+
     def allowed(self, filters: Mapping[str, str] | None) -> list[str] | None:
         """Ids that pass the filters (None: no filter). Unknown filter values are errors."""
         if not filters:
             return None
         docs = self.documents()
-        clean = _check_filters(filters, docs)
+        clean = _check_filters(filters, docs, self._known)
         return [d.id for d in docs.values()
                 if all(v & d.facet_values(k) for k, v in clean.items())]
 
@@ -255,6 +269,7 @@ class SearchEngine:
             raise UserError("mode must be hybrid, dense or bm25")
         with self._lock:
             self._load()
+            self._check_fresh()
             docs, vectors, bm25 = self._docs, self._vectors, self._bm25
         assert docs is not None and vectors is not None and bm25 is not None
         allowed = self.allowed(filters)
@@ -336,8 +351,20 @@ def _bm25_fields(d: Document) -> dict[str, str]:
     return {"title": d.title, "text": d.text, "context": "\n".join(context)}
 
 
-def _check_filters(filters: Mapping[str, str], docs: Mapping[str, Document]
-                   ) -> dict[str, set[str]]:
+def _known_ids(store: Any) -> dict[str, set[str]]:
+    from kg.queries import known_items
+
+    out: dict[str, set[str]] = {}
+    for rid, item in known_items(store).items():
+        out.setdefault(item.type, set()).add(rid)
+    return out
+
+
+ID_FILTERS = {"neighbourhood": "neighbourhood", "actor": "actor", "threshold": "threshold"}
+
+
+def _check_filters(filters: Mapping[str, str], docs: Mapping[str, Document],
+                   known: Mapping[str, set[str]]) -> dict[str, set[str]]:
     clean: dict[str, set[str]] = {}
     for name, raw in filters.items():
         if name not in FILTERS:
@@ -369,6 +396,12 @@ def _check_filters(filters: Mapping[str, str], docs: Mapping[str, Document]
                     raise UserError(f"unknown Flemish municipality {v!r}{hint}")
                 resolved.add(m.nis)
             values = resolved
+        elif name in ID_FILTERS:
+            ids = known.get(ID_FILTERS[name], set())
+            for v in sorted(values - ids):
+                close = difflib.get_close_matches(v, sorted(ids), n=3, cutoff=0.6)
+                hint = f"; did you mean: {', '.join(close)}?" if close else ""
+                raise UserError(f"unknown {name} id {v!r}{hint}")
         clean[name] = values
     return clean
 

@@ -22,7 +22,7 @@ class Weights:
 
     dense: float = 1.5
     bm25: float = 1.0
-    graph: float = 0.05
+    graph: float = 0.1
     graph_top: int = 5
 
 
@@ -77,7 +77,7 @@ def fuse(
         f.bm25 = Component(rank, score)
         f.score += weights.bm25 * rrf(rank)
     base = sorted(fused.values(), key=lambda f: (-f.score, f.id))
-    # Graph signal: items that share a threshold with the strongest hits.
+    # Graph signal: items that share a threshold with the strongest hits rise towards them.
     top = [f for f in base[: weights.graph_top] if f.id in docs]
     if weights.graph:
         for f in base:
@@ -94,7 +94,13 @@ def fuse(
                     f.graph_via.append((shared[0], hit.id))
     for f in base:
         f.score += f.graph_score
-    return sorted(base, key=lambda f: (-f.score, f.id))
+    ranked = sorted(base, key=lambda f: (-f.score, f.id))
+    # What both retrievers put first stays first: the graph bonus may not overtake consensus.
+    agreed = [f for f in ranked if f.dense and f.bm25 and f.dense.rank == f.bm25.rank == 1]
+    if agreed and ranked[0] is not agreed[0]:
+        ranked.remove(agreed[0])
+        ranked.insert(0, agreed[0])
+    return ranked
 
 
 def explain(f: Fused, doc: Document, docs: Mapping[str, Document], matched: Sequence[str]

@@ -1,5 +1,5 @@
 """The Dutch web pages: search (`/`), the overview (`/overzicht`) and the SPARQL editor
-(`/sparql-editor`). Record pages are the HTML form of each IRI (`api/ld_html.py`).
+(`/editor`). Record pages are the HTML form of each IRI (`api/ld_html.py`).
 
 Pages are server-rendered (Jinja2) and work without JavaScript; the search form is a GET form,
 so a question with its filters is a shareable URL. Search, the store and the index block:
@@ -88,7 +88,7 @@ def overview_page(request: Request, kb: KBDep) -> HTMLResponse:
     return render(request, "overview.html", {"overview": build_overview(kb.store)})
 
 
-@router.get("/sparql-editor", response_class=HTMLResponse, name="sparql_editor")
+@router.get("/editor", response_class=HTMLResponse, name="sparql_editor")
 def sparql_editor(request: Request) -> HTMLResponse:
     """The SPARQL editor (YASGUI) pointed at this server's `/sparql`, with example queries."""
     return render(request, "sparql.html", {

@@ -145,8 +145,3 @@ def parse() -> Any:
     """`parse(html)` -> `Page`, for the tests that read pages without a browser."""
     return Page
 
-
-if os.environ.get("WIJKEN_WEB_DEV_DATA"):  # TEMPORARY (development only): remove
-    @pytest.fixture(scope="session")
-    def sample_data_dir() -> Path:
-        return Path(os.environ["WIJKEN_WEB_DEV_DATA"])

@@ -17,7 +17,7 @@ PAGES = (
     "/id/neighbourhood/mijncite-beringen",
     "/id/concept/thema/water",
     "/overzicht",
-    "/sparql-editor",
+    "/editor",
 )
 # Problems on the page: controls without an accessible name, images without text, and so on.
 AUDIT = """
@@ -65,7 +65,7 @@ def test_page_basics(browser: Any, web_url: str, wait: Any, path: str) -> None:
     browser.get(web_url + path)
     if path.startswith("/id/") and "concept" not in path:
         wait(browser, lambda d: d.execute_script("return !!window.wijkenGraph"))
-    if path == "/sparql-editor":  # audit the editor with a result table in it
+    if path == "/editor":  # audit the editor with a result table in it
         wait(browser, lambda d: d.execute_script("return !!window.wijkenYasgui"))
         browser.execute_script("window.wijkenYasgui.getTab().query()")
         wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".yasr table tbody tr"))

@@ -17,7 +17,7 @@ SELECT ?drempel ?titel WHERE { ?drempel a wk:Threshold ; rdfs:label ?titel } LIM
 
 
 def test_editor_runs_a_query(browser: Any, web_url: str, wait: Any) -> None:
-    browser.get(web_url + "/sparql-editor")
+    browser.get(web_url + "/editor")
     wait(browser, lambda d: d.execute_script("return !!window.wijkenYasgui"))
     endpoint = browser.execute_script("return window.wijkenYasgui.getTab().getEndpoint()")
     assert endpoint == web_url + "/sparql"
@@ -31,7 +31,7 @@ def test_editor_runs_a_query(browser: Any, web_url: str, wait: Any) -> None:
 
 
 def test_example_buttons_load_queries(browser: Any, web_url: str, wait: Any) -> None:
-    browser.get(web_url + "/sparql-editor")
+    browser.get(web_url + "/editor")
     wait(browser, lambda d: d.execute_script("return !!window.wijkenYasgui"))
     example = EXAMPLES[1]
     browser.find_element(By.CSS_SELECTOR, f'button[data-example="{example.key}"]').click()
@@ -48,8 +48,8 @@ def test_every_example_query_answers(web_url: str, example: Any) -> None:
     assert response.json()["results"]["bindings"], example.key
 
 
-def test_html_get_of_the_endpoint_points_to_the_editor(web_url: str) -> None:
-    page = httpx.get(web_url + "/sparql-editor", timeout=60)
+def test_editor_page_ships_its_assets(web_url: str) -> None:
+    page = httpx.get(web_url + "/editor", timeout=60)
     assert page.status_code == 200
     assert 'data-endpoint="/sparql"' in page.text
     assert "/static/vendor/yasgui.min.js" in page.text
