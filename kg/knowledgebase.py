@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from kg import queries
-from kg.errors import NotFoundError, UserError, WijkenError
+from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
 from kg.items import Item, ItemReader
 from kg.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
 from kg.settings import Settings
@@ -183,7 +183,7 @@ class KnowledgeBase:
             with self._write_lock:
                 self.store.update(update)
         except SyntaxError as exc:
-            raise UserError(f"SPARQL syntax error: {exc}") from exc
+            raise QuerySyntaxError(str(exc)) from exc
         self.after_update()
 
     def after_update(self) -> None:
@@ -289,7 +289,7 @@ class KnowledgeBase:
         try:
             return self.store.query(query)
         except SyntaxError as exc:
-            raise UserError(f"SPARQL syntax error: {exc}") from exc
+            raise QuerySyntaxError(f"SPARQL syntax error: {exc}") from exc
 
     def export(self, fmt: str) -> bytes:
         """The whole dataset: Turtle, N-Triples or JSON-LD (merged) or TriG/N-Quads (graphs)."""
