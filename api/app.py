@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,17 @@ from api.templating import STATIC_DIR
 from kg.errors import WijkenError
 from kg.settings import Settings, get_settings
 from kg.sparql_worker import pool_for
+
+logger = logging.getLogger("wijken")
+
+
+def _warm_up(kb: Any) -> None:
+    """Load the embedding model and the indexes now, so the first question is not the slow one.
+    A missing or mismatched index is not fatal: the service runs and /api/health says why."""
+    try:
+        kb.search_engine.search("warm-up", k=1)
+    except WijkenError as exc:
+        logger.warning("search is not ready: %s", exc)
 
 
 def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
@@ -36,6 +48,7 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
             base = kb
         if base.store.data_dir is None:
             raise WijkenError("the SPARQL endpoint needs an on-disk data directory")
+        await run_in_threadpool(_warm_up, base)
         pool = pool_for(resolved, base.store.data_dir)
         await run_in_threadpool(pool.start)
         app.state.kb, app.state.sparql_pool = base, pool

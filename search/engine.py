@@ -381,11 +381,11 @@ def _check_filters(filters: Mapping[str, str], docs: Mapping[str, Document],
         elif name == "theme":
             import ontology
 
-            known = set(ontology.theme_notations())
-            bad = values - known
+            themes = set(ontology.theme_notations())
+            bad = values - themes
             if bad:
                 raise UserError(f"unknown theme {', '.join(sorted(bad))}; known themes: "
-                                f"{', '.join(sorted(known))}")
+                                f"{', '.join(sorted(themes))}")
         elif name == "municipality":
             resolved = set()
             for v in values:

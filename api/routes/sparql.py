@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from api.deps import KnowledgeBaseDep, SettingsDep, SparqlPoolDep
 from api.service_description import service_description
@@ -80,6 +80,9 @@ async def sparql_get(
     """Run `query` (results by `Accept`); without parameters, the SPARQL service description."""
     # The parameters above document the API; parse_request reads them itself, because the
     # protocol's rules (repeatable graph IRIs, exactly one query) are the same for GET and POST.
+    accept = request.headers.get("accept", "")
+    if not request.query_params and accept.startswith("text/html"):
+        return RedirectResponse("/editor", status_code=303)  # a person: the query editor
     operation = parse_request("GET", request.query_params.multi_items())
     return await _dispatch(request, operation, kb, settings, pool)
 

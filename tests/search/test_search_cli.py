@@ -248,9 +248,9 @@ def test_batch_filters_from_options_apply_unless_a_line_overrides_them(
 
 @pytest.mark.parametrize(("line", "message"), [
     ("{niet json", ":2: "),
-    (json.dumps({"qid": "x"}), ":2: needs a string field 'query'"),
-    (json.dumps({"qid": "x", "query": 42}), ":2: needs a string field 'query'"),
-    (json.dumps(["warmtenet"]), ":2: needs a string field 'query'"),
+    (json.dumps({"qid": "x"}), ":2: query: needs a non-empty string"),
+    (json.dumps({"qid": "x", "query": 42}), ":2: query: needs a non-empty string"),
+    (json.dumps(["warmtenet"]), ":2: a line must hold one JSON object"),
 ])
 def test_bad_batch_lines_are_named(corpus: Path, tmp_path: Path, line: str,
                                    message: str) -> None:
