@@ -11,7 +11,9 @@ from the graph's own labels and altLabels:
 - theme labels match in their inflected forms too ("renovaties", "deelwagens"): each pattern
   word is expanded, once, to the surface forms the lookup table maps to the same lemma.
 
-Expanding the patterns instead of lemmatizing every text keeps linking at tokenizer speed.
+Expanding the patterns instead of lemmatizing every text, and splitting words with one regular
+expression instead of spaCy's affix rules (the matchers only need word boundaries), keeps linking
+fast: 10,000 records of ~110 words in about a second instead of seven.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from itertools import product
 from typing import Any, Literal
 
 Kind = Literal["actor", "municipality", "theme"]
-SENTENCE_END = {".", "!", "?", ":", ";", "\n", "\n\n", "•", "-", "–"}
+SENTENCE_END = {".", "!", "?", ":", ";", "•", "-", "–"}
+# A word (letters/digits, with inner hyphens or apostrophes: "Heist-op-den-Berg", "auto's")
+# or one punctuation mark.
+WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 
 
 @dataclass(frozen=True)
@@ -153,21 +158,36 @@ class MentionLinker:
             else:
                 patterns.setdefault(("lower", key), set()).add(label)
         for (matcher, key), labels in patterns.items():
-            docs = [self.nlp.make_doc(label) for label in sorted(labels)]
+            docs = [self._doc(label) for label in sorted(labels)]
             (self._exact if matcher == "exact" else self._lower).add(key, docs)
 
-    def link(self, texts: Sequence[str], *, batch_size: int = 512) -> list[set[str]]:
+    def _doc(self, text: str) -> Any:
+        from spacy.tokens import Doc
+
+        return Doc(self.nlp.vocab, words=WORD.findall(text))
+
+    def link(self, texts: Sequence[str]) -> list[set[str]]:
         """For each text, the IRIs of the resources it mentions."""
         out: list[set[str]] = []
-        for doc in self.nlp.tokenizer.pipe(texts, batch_size=batch_size):
-            found: set[str] = set()
+        for doc in map(self._doc, texts):
+            spans: list[tuple[int, int, str]] = []
             for matcher in (self._exact, self._lower):
-                for match_id, start, _end in matcher(doc):
+                for match_id, start, end in matcher(doc):
                     token = doc[start]
                     if token.text in self._ambiguous and (
-                            start == 0 or doc[start - 1].text.strip() in SENTENCE_END
-                            or not doc[start - 1].text.strip()):
+                            start == 0 or doc[start - 1].text in SENTENCE_END):
                         continue
-                    found.add(self._iris[self.nlp.vocab.strings[match_id]])
+                    spans.append((start, end, self._iris[self.nlp.vocab.strings[match_id]]))
+            # Longest match wins: "energie" inside "Vlaams Energie- en Klimaatagentschap" is
+            # part of the actor's name, not a mention of the theme.
+            taken: set[int] = set()
+            found: set[str] = set()
+            for start, end, iri in sorted(spans, key=lambda m: (m[0] - m[1], m[0])):
+                if taken.isdisjoint(range(start, end)):
+                    taken.update(range(start, end))
+                    found.add(iri)
+                elif set(range(start, end)) <= taken and any(
+                        s0 == start and e0 == end for s0, e0, other in spans if other != iri):
+                    found.add(iri)  # the same words name two resources: keep both
             out.append(found)
         return out

@@ -82,7 +82,7 @@ class KnowledgeBase:
         data_dir: Path | None,
         base_iri: str = DEFAULT_BASE_IRI,
         embedder: str = "e5-small",
-        threads: int = 1,
+        threads: int = 2,
         hnsw_threshold: int = 20_000,
         read_only: bool = False,
         settings: Settings | None = None,

@@ -31,11 +31,12 @@ class Settings(BaseSettings):
         "`st:<model path or hub id>`.",
     )
     threads: int = Field(
-        default=1,
+        default=2,
         ge=1,
         le=64,
-        description="OpenMP threads per embedding/FAISS call. 1 keeps concurrent requests from "
-        "fighting over a 2-core machine; see docs/benchmarks.md.",
+        description="OpenMP threads of the embedding and FAISS engines (idle threads sleep: "
+        "OMP_WAIT_POLICY=PASSIVE). Query embeddings run one at a time, so 2 uses both cores of "
+        "a 2-core machine without oversubscribing it; see docs/benchmarks.md.",
     )
     hnsw_threshold: int = Field(
         default=20_000,

@@ -72,12 +72,12 @@ def build_synthetic(n: int, work: Path) -> Path:
     return data_dir
 
 
-def measure(data_dir: Path, *, n_queries: int, clients: int) -> dict[str, float]:
+def measure(data_dir: Path, *, n_queries: int, clients: int, threads: int) -> dict[str, float]:
     """Latencies (ms) of n_queries searches spread over `clients` threads."""
     from kg.knowledgebase import KnowledgeBase
     from search.evaluate import load_questions
 
-    kb = KnowledgeBase(data_dir=data_dir, read_only=True)
+    kb = KnowledgeBase(data_dir=data_dir, read_only=True, threads=threads)
     engine = kb.search_engine
     questions = [q.query for q in load_questions(REPO / "data" / "eval" / "questions.jsonl")]
     engine.search(questions[0], k=10)  # warm: model, indexes, documents loaded
@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=0)
     parser.add_argument("--work", type=Path, default=Path("/tmp/wijken-bench"))
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2, help="OpenMP threads (one process "
+                        "loads its engines once, so run once per setting)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     dirs = list(args.data_dir)
@@ -122,14 +124,14 @@ def main() -> None:
         args.work.mkdir(parents=True, exist_ok=True)
         dirs.append(build_synthetic(args.synthetic, args.work))
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
-          f"WIJKEN_THREADS={os.environ.get('WIJKEN_THREADS', '1')}, "
+          f"threads={args.threads}, "
           f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}\n")
     print("| items | clients | requests | p50 ms | p95 ms | max ms | req/s "
           "| max / one-client p50 |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for d in dirs:
-        one = measure(d, n_queries=args.queries, clients=1)
-        four = measure(d, n_queries=args.queries, clients=4)
+        one = measure(d, n_queries=args.queries, clients=1, threads=args.threads)
+        four = measure(d, n_queries=args.queries, clients=4, threads=args.threads)
         for clients, m in ((1, one), (4, four)):
             print(f"| {m['items']} | {clients} | {m['n']} | {m['p50']:.1f} | {m['p95']:.1f} | "
                   f"{m['max']:.1f} | {m['qps']:.1f} | {m['max'] / one['p50']:.1f}x |")

@@ -80,15 +80,16 @@ def fuse(
     # Graph signal: items that share a threshold with the strongest hits rise towards them.
     top = [f for f in base[: weights.graph_top] if f.id in docs]
     if weights.graph:
+        top_links = [(hit, _links(docs[hit.id])) for hit in top]
         for f in base:
             doc = docs.get(f.id)
             if doc is None:
                 continue
             mine = _links(doc)
-            for rank, hit in enumerate(top, start=1):
+            for rank, (hit, theirs) in enumerate(top_links, start=1):
                 if hit.id == f.id:
                     continue
-                shared = sorted(mine & _links(docs[hit.id]))
+                shared = sorted(mine & theirs)
                 if shared:
                     f.graph_score += weights.graph * rrf(rank)
                     f.graph_via.append((shared[0], hit.id))
