@@ -8,6 +8,8 @@ use, never at import time.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from ingest.pipeline import IngestReport, Progress
     from kg.traversal import Related, Subgraph, ThresholdAnswer
     from search.engine import SearchEngine
+
+logger = logging.getLogger("wijken")
 
 EXPORT_FORMATS = {
     "ttl": (ox.RdfFormat.TURTLE, False),
@@ -131,9 +135,26 @@ class KnowledgeBase:
                 g.add((URIRef(iri), WK.contentHash, Literal(digest)))
                 stale[iri] = g
         if stale:
+            index_was_fresh = self._index_reflects(self.store.generation)
             with self._write_lock:
                 self.store.replace_graphs(stale)
+            if index_was_fresh:
+                # New theme labels change passages: bring the index along instead of leaving
+                # it stale after an upgrade of the package's ontology or municipality data.
+                try:
+                    self.search_engine.sync()
+                except WijkenError as exc:
+                    logger.warning("search index not updated after new reference data: %s", exc)
         return bool(stale)
+
+    def _index_reflects(self, generation: int) -> bool:
+        """Whether a search index exists and reflects this store generation."""
+        if self.data_dir is None:
+            return False
+        state = self.data_dir / "index" / "state.json"
+        if not state.exists():
+            return False
+        return json.loads(state.read_text(encoding="utf-8")).get("generation") == generation
 
     # -- ingest ----------------------------------------------------------------------------
 
