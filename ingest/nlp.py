@@ -1,15 +1,16 @@
 """Dutch mention linking: find actors, municipalities and themes named in a record's text.
 
-spaCy has no trained Dutch pipeline on PyPI, so this uses `spacy.blank("nl")` (its Dutch
-tokenizer), the lookup lemmatizer's table from `spacy-lookups-data`, and phrase matchers built
-from the graph's own labels and altLabels:
+spaCy has no trained Dutch pipeline on PyPI, so this uses the Dutch vocabulary of
+`spacy.blank("nl")`, the lookup lemmatizer's table from `spacy-lookups-data`, and phrase matchers
+built from the graph's own labels and altLabels:
 
 - abbreviations and place names match case-sensitively, so the municipality "Boom" is not found
   in "boom" and the actor "ODE" not in "ode"; a place name that is also a Dutch word counts only
   where its capital cannot come from the start of a sentence;
 - other names match case-insensitively;
 - theme labels match in their inflected forms too ("renovaties", "deelwagens"): each pattern
-  word is expanded, once, to the surface forms the lookup table maps to the same lemma.
+  word is expanded, once, to its lemma and their regular plurals;
+- where matches overlap, the longest wins.
 
 Expanding the patterns instead of lemmatizing every text, and splitting words with one regular
 expression instead of spaCy's affix rules (the matchers only need word boundaries), keeps linking
@@ -64,8 +65,8 @@ def _import_spacy() -> Any:
 
 
 @lru_cache(maxsize=1)
-def dutch_pipeline() -> tuple[Any, dict[str, str]]:
-    """A blank Dutch pipeline (tokenizer) and the Dutch lemma lookup table, built once.
+def dutch_vocab() -> tuple[Any, dict[str, str]]:
+    """spaCy's Dutch vocabulary and the Dutch lemma lookup table, built once.
 
     The table is read straight from spacy-lookups-data's JSON into a dict: building spaCy's
     hashed `Table` from it takes ~15x longer and the linker only needs `get`.
@@ -74,7 +75,13 @@ def dutch_pipeline() -> tuple[Any, dict[str, str]]:
     import json
     from importlib.resources import files
 
-    nlp = _import_spacy().blank("nl")
+    _import_spacy()
+    from spacy.lang.nl import Dutch
+    from spacy.vocab import create_vocab
+
+    # The vocabulary `spacy.blank("nl")` builds, without building its tokenizer: the tokenizer's
+    # 4,670 Dutch special cases take ~1.7 s to load and linking splits words by itself.
+    vocab = create_vocab("nl", Dutch.Defaults)
     resource = files("spacy_lookups_data").joinpath("data", "nl_lemma_lookup.json.gz")
     try:
         table = json.loads(gzip.decompress(resource.read_bytes()))
@@ -82,7 +89,7 @@ def dutch_pipeline() -> tuple[Any, dict[str, str]]:
         from spacy.lookups import load_lookups
 
         table = dict(load_lookups("nl", ["lemma_lookup"]).get_table("lemma_lookup").items())
-    return nlp, table
+    return vocab, table
 
 
 def _case_sensitive(term: Term) -> bool:
@@ -122,7 +129,7 @@ _RARE_AS_WORDS = frozenset({"gent", "beringen", "deerlijk", "wichelen"})
 @lru_cache(maxsize=1)
 def _dutch_words() -> frozenset[str]:
     """Lowercase Dutch words known to the lookup table (its forms' lemmas)."""
-    _, table = dutch_pipeline()
+    _, table = dutch_vocab()
     return frozenset(table.values()) - _RARE_AS_WORDS
 
 
@@ -130,10 +137,10 @@ class MentionLinker:
     """Links mentions in Dutch text to the IRIs of the terms it was built from."""
 
     def __init__(self, terms: Iterable[Term]) -> None:
-        self.nlp, table = dutch_pipeline()  # imports spaCy first, without torch
+        self.vocab, table = dutch_vocab()  # imports spaCy first, without torch
         from spacy.matcher import PhraseMatcher
 
-        vocab = self.nlp.vocab
+        vocab = self.vocab
         self._exact = PhraseMatcher(vocab, attr="ORTH")
         self._lower = PhraseMatcher(vocab, attr="LOWER")
         self._iris: dict[str, str] = {}
@@ -164,7 +171,7 @@ class MentionLinker:
     def _doc(self, text: str) -> Any:
         from spacy.tokens import Doc
 
-        return Doc(self.nlp.vocab, words=WORD.findall(text))
+        return Doc(self.vocab, words=WORD.findall(text))
 
     def link(self, texts: Sequence[str]) -> list[set[str]]:
         """For each text, the IRIs of the resources it mentions."""
@@ -177,7 +184,7 @@ class MentionLinker:
                     if token.text in self._ambiguous and (
                             start == 0 or doc[start - 1].text in SENTENCE_END):
                         continue
-                    spans.append((start, end, self._iris[self.nlp.vocab.strings[match_id]]))
+                    spans.append((start, end, self._iris[self.vocab.strings[match_id]]))
             # Longest match wins: "energie" inside "Vlaams Energie- en Klimaatagentschap" is
             # part of the actor's name, not a mention of the theme.
             taken: set[int] = set()
