@@ -192,6 +192,16 @@ def test_named_graphs_and_dataset_parameters(client: httpx.Client) -> None:
 
 
 @RDFLIB_CONJUNCTIVE_GRAPH
+def test_a_browser_without_a_query_is_sent_to_the_editor(client: httpx.Client) -> None:
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = client.get("/sparql", headers={"Accept": browser}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("/editor")
+    # with a query, or from a SPARQL client, the protocol answers as usual
+    query = client.get("/sparql", params={"query": "ASK {}"}, headers={"Accept": browser})
+    assert query.status_code != 303
+
+
 def test_service_description(client: httpx.Client, live: LiveServer) -> None:
     response = client.get("/sparql")
     assert response.status_code == 200
