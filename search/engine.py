@@ -206,7 +206,9 @@ class SearchEngine:
             if self.dir is not None and vdir is not None:
                 self.dir.mkdir(parents=True, exist_ok=True)
                 vectors.save(vdir, fingerprint=f"generation:{generation}")
-                cache.prune(c for d in docs.values() for c in chunk_text(d.passage, embedder))
+                if rebuild:  # re-chunking every passage costs a token count each: only here
+                    cache.prune(c for d in docs.values()
+                                for c in chunk_text(d.passage, embedder))
                 cache.save(vdir)
                 bm25.save(self.dir / "bm25.json.gz")
                 self._write_state(state)
