@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -47,22 +45,6 @@ def nq(kb: KnowledgeBase) -> bytes:
 
 def snapshot(kb: KnowledgeBase) -> tuple[bytes, int]:
     return nq(kb), kb.store.generation
-
-
-@pytest.fixture(scope="module")
-def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory with only the reference data, built once and copied per test."""
-    data_dir = tmp_path_factory.mktemp("init") / "data"
-    KnowledgeBase(data_dir=data_dir).close()
-    return data_dir
-
-
-@pytest.fixture
-def kb(initialised: Path, tmp_path: Path) -> Iterator[KnowledgeBase]:
-    shutil.copytree(initialised, tmp_path / "data")
-    base = KnowledgeBase(data_dir=tmp_path / "data")
-    yield base
-    base.close()
 
 
 def ingest(kb: KnowledgeBase, *paths: Path, **kwargs: object):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,21 +69,6 @@ def jsonld_doc() -> dict:
              "wk:usesMeasure": {"@id": BASE + "measure/maatregel-jsonld"}},
         ],
     }
-
-
-@pytest.fixture(scope="module")
-def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("init") / "data"
-    KnowledgeBase(data_dir=data_dir).close()
-    return data_dir
-
-
-@pytest.fixture
-def kb(initialised: Path, tmp_path: Path) -> Iterator[KnowledgeBase]:
-    shutil.copytree(initialised, tmp_path / "data")
-    base = KnowledgeBase(data_dir=tmp_path / "data")
-    yield base
-    base.close()
 
 
 def write(path: Path, text: str) -> Path:
