@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
+from api.client_limits import ClientSlots
 from api.error_handlers import install_error_handlers
 from api.middleware import BodyLimitMiddleware, VaryAcceptMiddleware
 from api.routes import health, items, linkeddata, pages, search, sparql
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if resolved.update_token is None and os.environ.get("WIJKEN_UPDATE_TOKEN") is not None:
+            logger.warning("WIJKEN_UPDATE_TOKEN is set but empty: SPARQL updates stay disabled")
         if kb is None:
             from kg.knowledgebase import KnowledgeBase
 
@@ -49,9 +53,10 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
         if base.store.data_dir is None:
             raise WijkenError("the SPARQL endpoint needs an on-disk data directory")
         await run_in_threadpool(_warm_up, base)
-        pool = pool_for(resolved, base.store.data_dir)
+        pool = pool_for(resolved, base.store)
         await run_in_threadpool(pool.start)
         app.state.kb, app.state.sparql_pool = base, pool
+        app.state.sparql_slots = ClientSlots(resolved.sparql_per_client)
         try:
             yield
         finally:

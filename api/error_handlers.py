@@ -86,7 +86,9 @@ async def _wijken_error(request: Request, exc: Exception) -> JSONResponse:
     detail = [str(p) for p in exc.problems] if isinstance(exc, IngestError) else None
     if exc.status >= 500:
         logger.warning("%s %s: %s", request.method, request.url.path, exc)
-    return error_response(exc.status, exc.code, str(exc), detail)
+    # Overload and per-client limits pass: tell clients when to try again (RFC 9110 §10.2.3).
+    headers = {"Retry-After": "1"} if exc.status in (429, 503) else None
+    return error_response(exc.status, exc.code, str(exc), detail, headers=headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

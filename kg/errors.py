@@ -10,7 +10,12 @@ WijkenError                     500
 ├── IngestError                 422  invalid input files (carries every problem)
 ├── StoreBusyError              409  the data directory is locked by another process
 ├── SearchIndexError            409  the search index does not fit the model or the graph
-└── QueryTimeoutError           503  a query ran out of time
+├── NotAcceptableError          406  no format the client accepts can carry the result
+├── UnsupportedMediaTypeError   415  a POST body of a content type the protocol does not define
+├── UpdatesDisabledError        403  a SPARQL update while no update token is configured
+├── TooManyRequestsError        429  a client already runs as many queries as it may at once
+├── QueryTimeoutError           503  a query ran out of time
+└── ServiceBusyError            503  every SPARQL worker stayed busy
 """
 
 from __future__ import annotations
@@ -91,6 +96,13 @@ class ServiceBusyError(WijkenError):
 
     status = 503
     code = "busy"
+
+
+class TooManyRequestsError(WijkenError):
+    """A client that already runs its share of the SPARQL workers asks for another query."""
+
+    status = 429
+    code = "too-many-requests"
 
 
 class NotAcceptableError(WijkenError):

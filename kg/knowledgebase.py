@@ -173,14 +173,22 @@ class KnowledgeBase:
         """
         from ingest.pipeline import Ingestor
 
-        if sync_index and not dry_run:
-            self.search_engine.check_model()  # refuse before the store changes
-        with self._write_lock:
-            report = Ingestor(self.store, base_iri=self.base_iri, progress=progress).run(
-                paths, dry_run=dry_run, force=force
-            )
-        if sync_index and not dry_run and report.changed:
-            self.search_engine.sync(progress=progress)
+        if dry_run or not sync_index:
+            with self._write_lock:
+                return Ingestor(self.store, base_iri=self.base_iri, progress=progress).run(
+                    paths, dry_run=dry_run, force=force
+                )
+        engine = self.search_engine
+        engine.check_model()  # refuse before the store changes
+        with engine.expecting_sync():
+            with self._write_lock:
+                report = Ingestor(self.store, base_iri=self.base_iri, progress=progress).run(
+                    paths, dry_run=dry_run, force=force
+                )
+            # Also when nothing changed: an index that does not reflect the store (a run
+            # killed while embedding, a write that bypassed ingest) is reconciled here.
+            if report.changed or not self._index_reflects(self.store.generation):
+                engine.sync(progress=progress)
         return report
 
     # -- search ----------------------------------------------------------------------------
@@ -199,17 +207,29 @@ class KnowledgeBase:
         return self.search_engine.search(query, k=k, filters=filters)
 
     def sparql_update(self, update: str) -> None:
-        """Run a SPARQL update as the one writer, then bring the search index up to date."""
+        """Run a SPARQL update as the one writer, then bring the search index up to date.
+        Searches meanwhile answer from the previous index (see `SearchEngine.sync`)."""
+        if not self._has_index():
+            self._update(update)
+            return
+        with self.search_engine.expecting_sync():
+            self._update(update)
+            self.search_engine.sync()
+
+    def _update(self, update: str) -> None:
         try:
             with self._write_lock:
                 self.store.update(update)
         except SyntaxError as exc:
             raise QuerySyntaxError(str(exc)) from exc
-        self.after_update()
+
+    def _has_index(self) -> bool:
+        return self._search is not None or bool(
+            self.data_dir and (self.data_dir / "index").exists())
 
     def after_update(self) -> None:
         """Bring derived indexes up to date after a write that bypassed `ingest`."""
-        if self._search is not None or (self.data_dir and (self.data_dir / "index").exists()):
+        if self._has_index():
             self.search_engine.sync()
 
     # -- reading ---------------------------------------------------------------------------
@@ -304,9 +324,9 @@ class KnowledgeBase:
 
     def sparql(self, query: str) -> Any:
         """Run a SPARQL query over the union of all graphs (no time limit: CLI use)."""
-        from kg.sparql_lexer import check_safe
+        from kg.sparql_guard import check_query
 
-        check_safe(query)  # SERVICE and LOAD would make Oxigraph fetch a URL
+        check_query(query)  # SERVICE and LOAD would make Oxigraph fetch a URL
         try:
             return self.store.query(query)
         except SyntaxError as exc:

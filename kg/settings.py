@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kg.namespaces import DEFAULT_BASE_IRI
@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     sparql_max_rows: int = Field(
         default=10_000, ge=1, description="Most result rows (or triples) one SPARQL query returns."
     )
+    sparql_per_client: int = Field(
+        default=1, ge=1, le=16,
+        description="SPARQL queries one client address may run at once; more answer 429, so "
+        "one client cannot occupy every worker.",
+    )
+    sparql_max_nesting: int = Field(
+        default=128, ge=8, le=1000,
+        description="Deepest nesting of brackets a SPARQL query or update may have (deeper "
+        "texts would exhaust the parser's stack); deeper answer 400.",
+    )
     sparql_workers: int = Field(
         default=2, ge=1, le=16,
         description="Worker processes that run SPARQL queries (each killed and replaced when a "
@@ -59,10 +69,21 @@ class Settings(BaseSettings):
     )
     update_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token that enables SPARQL updates; updates are refused when unset.",
+        description="Bearer token that enables SPARQL updates; updates are refused when unset. "
+        "An empty value counts as unset.",
     )
     host: str = Field(default="127.0.0.1", description="Address `wijken serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `wijken serve` listens on.")
+
+
+    @field_validator("update_token", mode="before")
+    @classmethod
+    def _empty_token_is_unset(cls, value: object) -> object:
+        """`WIJKEN_UPDATE_TOKEN=` must not enable updates for `Authorization: Bearer`."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str) and not raw.strip():
+            return None
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from kg.errors import WijkenError
 from kg.namespaces import PREFIXES
-from kg.sparql_lexer import shape
+from kg.sparql_guard import shape
 from kg.sparql_worker import (
     NotAcceptableError,
     QueryFailure,
@@ -26,11 +28,13 @@ from kg.sparql_worker import (
     QueryResult,
     WorkerConfig,
 )
-from kg.store import STATE_FILENAME, Store
+from kg.store import Store
 
 logger = logging.getLogger(__name__)
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-OPEN_ATTEMPTS = 10
+_XML_MEDIA_TYPES = {ox.QueryResultsFormat.XML.media_type, ox.RdfFormat.RDF_XML.media_type}
+# In UTF-8: C0 controls but TAB, LF and CR, and U+FFFE / U+FFFF.
+_XML_FORBIDDEN_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # Formats whose Oxigraph serialiser writes @prefix lines (or a JSON-LD @context) from a map.
 _PREFIXED = {ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3, ox.RdfFormat.RDF_XML}
@@ -76,57 +80,53 @@ def solutions_json(variables: list[str], rows: list[Any]) -> bytes:
 
 
 class Executor:
-    """Runs queries on a read-only snapshot of the store, reopened when the store changed."""
+    """Runs queries on a read-only checkpoint of the store, switching when a request names a
+    newer one."""
 
     def __init__(self, config: WorkerConfig) -> None:
         self.config = config
         self._store: Store | None = None
-        self._generation = -1
+        self._snapshot: str | None = None
         self._similarity: Any = None
         if config.similarity is not None:
             from search.sparql_similarity import SimilarityFunction
 
             self._similarity = SimilarityFunction(config.similarity)
 
-    def _read_generation(self) -> int:
-        state = self.config.data_dir / STATE_FILENAME
-        try:
-            return int(json.loads(state.read_text(encoding="utf-8")).get("generation", 0))
-        except FileNotFoundError:
-            return 0
-
-    def ensure_store(self, *, reopen: bool = False) -> Store:
-        """The snapshot to query: reopened if a write happened since it was opened."""
-        # Read the generation before opening: a write in between then only costs a reopen.
-        generation = self._read_generation()
-        if reopen or self._store is None or generation != self._generation:
-            self._store = None
-            self._store = _open_read_only(self.config)
-            self._generation = generation
+    def ensure_store(self, snapshot: str | None) -> Store:
+        """The store to query: the checkpoint `snapshot`, or the data directory's store."""
+        if self._store is None or snapshot != self._snapshot:
+            self._store = None  # release the old one first
+            if snapshot is None:
+                self._store = Store(self.config.data_dir, read_only=True)
+            else:
+                self._store = Store.open_checkpoint(Path(snapshot))
+            self._snapshot = snapshot
         return self._store
 
     def answer(self, request: QueryRequest) -> QueryResult | QueryFailure:
         """Run one request; failures come back as values so the worker keeps serving."""
         try:
-            try:
-                return self.execute(request)
-            except (OSError, RuntimeError):
-                # The writer's compaction can delete files of an open snapshot: reopen, retry.
-                logger.warning("SPARQL worker reopens the store after a read error", exc_info=True)
-                self.ensure_store(reopen=True)
-                return self.execute(request)
+            return self.execute(request)
         except SyntaxError as exc:
             return QueryFailure("query-syntax", str(exc))
         except WijkenError as exc:
             return QueryFailure(exc.code, str(exc))
+        except PermissionError:
+            # Only the network sandbox refuses anything here: the query tried to connect out.
+            logger.warning("a SPARQL query tried to open a network connection; refused")
+            return QueryFailure("query-forbidden", "the query tried to fetch remote data, which "
+                                "this endpoint never does")
         except (OSError, RuntimeError):
-            logger.exception("SPARQL worker failed to read the store")
-            return QueryFailure("internal-error", "the store could not be read; see the server log")
+            # Not retried: the checkpoint does not change under us, so a second try would
+            # only repeat whatever failed (a remote SERVICE, for one, would connect twice).
+            logger.exception("SPARQL worker failed to answer")
+            return QueryFailure("internal-error", "the query failed; see the server log")
 
     def execute(self, request: QueryRequest) -> QueryResult:
         """Run a query and serialise at most `max_rows` solutions or triples."""
         started = time.monotonic()
-        store = self.ensure_store()
+        store = self.ensure_store(request.snapshot)
         functions = {}
         if self._similarity is not None:
             from search.sparql_similarity import SIMILARITY_IRI
@@ -164,6 +164,8 @@ class Executor:
             body = _bytes(ox.serialize(triples, format=rdf, prefixes=prefixes))
             count, media_type = len(triples), rdf.media_type
         self._raise_function_error()
+        if media_type in _XML_MEDIA_TYPES:
+            _check_xml(body)
         return QueryResult(body, media_type, count, truncated, time.monotonic() - started)
 
     def _raise_function_error(self) -> None:
@@ -186,16 +188,16 @@ def _dataset(request: QueryRequest) -> dict[str, Any]:
     return dataset
 
 
-def _open_read_only(config: WorkerConfig) -> Store:
-    """Open a read-only snapshot, retrying while the writer's compaction swaps files under it."""
-    for attempt in range(OPEN_ATTEMPTS):
-        try:
-            return Store(config.data_dir, read_only=True)
-        except (OSError, RuntimeError):
-            if attempt == OPEN_ATTEMPTS - 1:
-                raise
-            time.sleep(0.02 * (attempt + 1))
-    raise AssertionError("unreachable")
+def _check_xml(body: bytes) -> None:
+    """Refuse an XML answer that would be ill-formed: a string in it holds a character XML 1.0
+    cannot carry (a NUL, say, that a query computed or older data holds)."""
+    bad = _XML_FORBIDDEN_BYTES.search(body)
+    if bad is not None:
+        char = bad.group().decode("utf-8")
+        raise NotAcceptableError(
+            f"the result holds the character U+{ord(char):04X}, which XML cannot carry; ask for "
+            "JSON, CSV, TSV, Turtle or N-Triples instead"
+        )
 
 
 def _results_format(request: QueryRequest, form: str) -> ox.QueryResultsFormat:

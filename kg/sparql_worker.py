@@ -2,9 +2,11 @@
 
 Oxigraph cannot interrupt a running query, and a thread cannot be killed; a process can. Each
 worker is started with the ``spawn`` method (never forked: the parent may hold OpenMP/FAISS
-state), opens the store read-only — a consistent snapshot that it reopens when the store's
-generation changes — and answers one query at a time with the result already serialised. When
-a query outlives the limit, its worker is killed and a fresh one is started in the background.
+state), first takes away its own right to open network sockets (`kg.sandbox`: whatever a query
+says, the engine cannot connect out), then answers one query at a time with the result already
+serialised. It reads a checkpoint of the store named in each request (`kg.snapshots`: the writer
+makes one after each write), never the live store that another process writes. When a query
+outlives the limit, its worker is killed and a fresh one is started in the background.
 
     pool = SparqlWorkerPool(WorkerConfig(data_dir=..., max_rows=10_000), timeout=10.0)
     pool.start()
@@ -14,6 +16,7 @@ a query outlives the limit, its worker is killed and a fresh one is started in t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import queue
@@ -34,6 +37,8 @@ from kg.errors import (
     UserError,
     WijkenError,
 )
+from kg.snapshots import Snapshots
+from kg.store import Store
 
 if TYPE_CHECKING:
     from kg.settings import Settings  # not at run time: workers should start fast
@@ -62,6 +67,8 @@ class WorkerConfig:
 
     data_dir: Path
     max_rows: int = 10_000
+    sandbox: bool = True
+    """Deny the worker network sockets (see `kg.sandbox`)."""
     similarity: Any = None
     """A `search.sparql_similarity.SimilarityConfig`, or None to run without `wk:similarity`."""
 
@@ -79,6 +86,9 @@ class QueryRequest:
     named_graphs: tuple[str, ...] = ()
     results_format: str | None = "application/sparql-results+json"
     rdf_format: str | None = "text/turtle"
+    snapshot: str | None = None
+    """The checkpoint to read (set by the pool); None reads the store in `data_dir`, which is
+    only defined while no other process writes it (a read-only server)."""
 
 
 @dataclass(frozen=True)
@@ -105,13 +115,16 @@ def _serve(conn: Connection, config: WorkerConfig) -> None:
     """Worker main loop: open the store, say ready, then answer requests until EOF."""
     import signal
 
+    from kg.sandbox import deny_network
     from kg.sparql_execution import Executor
 
     # Ctrl-C reaches the whole process group; the server decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if config.sandbox and not deny_network():
+        logger.warning("SPARQL worker runs without the network sandbox")
 
     executor = Executor(config)
-    executor.ensure_store()
+    executor.ensure_store(None)
     conn.send("ready")
     while True:
         try:
@@ -126,6 +139,7 @@ def _serve(conn: Connection, config: WorkerConfig) -> None:
 
 class _Worker:
     def __init__(self, config: WorkerConfig) -> None:
+        self.snapshot: Path | None = None  # the checkpoint its last request read
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(child, config), daemon=True)
@@ -153,10 +167,12 @@ class SparqlWorkerPool:
     replaced in the background, and the caller gets QueryTimeoutError (503).
     """
 
-    def __init__(self, config: WorkerConfig, *, timeout: float, size: int = 2) -> None:
+    def __init__(self, config: WorkerConfig, *, timeout: float, size: int = 2,
+                 snapshots: Snapshots | None = None) -> None:
         if size < 1:
             raise ValueError("a SPARQL worker pool needs at least one worker")
         self.config = config
+        self.snapshots = snapshots
         self.timeout = timeout
         self.size = size
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -221,6 +237,8 @@ class SparqlWorkerPool:
                 "try again later"
             ) from None
         started = time.monotonic()
+        if self.snapshots is not None:
+            request = self._on_snapshot(worker, request)
         try:
             worker.conn.send(request)
             answered = worker.conn.poll(self.timeout)
@@ -242,6 +260,17 @@ class SparqlWorkerPool:
         assert isinstance(reply, QueryResult)
         return reply
 
+    def _on_snapshot(self, worker: _Worker, request: QueryRequest) -> QueryRequest:
+        """Point the request at the current checkpoint; drop those no worker reads any more."""
+        assert self.snapshots is not None
+        _, path = self.snapshots.current()
+        if worker.snapshot != path:
+            worker.snapshot = path
+            with self._lock:
+                in_use = {w.snapshot for w in self._all if w.snapshot is not None}
+            self.snapshots.prune(in_use=in_use)
+        return dataclasses.replace(request, snapshot=str(path))
+
     def close(self) -> None:
         """Kill every worker; the pool cannot be used afterwards."""
         with self._lock:
@@ -250,12 +279,17 @@ class SparqlWorkerPool:
             self._all.clear()
         for worker in workers:
             worker.kill()
+        if self.snapshots is not None:
+            self.snapshots.close()
 
 
-def pool_for(settings: Settings, data_dir: Path, *, size: int | None = None) -> SparqlWorkerPool:
-    """The pool for a data directory; `wk:similarity` uses its search index (`index/vectors/`)."""
+def pool_for(settings: Settings, store: Store, *, size: int | None = None) -> SparqlWorkerPool:
+    """The pool for an on-disk store: workers read checkpoints of it when this process may
+    write it; `wk:similarity` uses the search index (`index/vectors/`)."""
     from search.sparql_similarity import SimilarityConfig
 
+    assert store.data_dir is not None
+    data_dir = store.data_dir
     similarity = SimilarityConfig(
         index_dir=data_dir / "index" / "vectors",
         embedder=settings.embedder,
@@ -266,4 +300,5 @@ def pool_for(settings: Settings, data_dir: Path, *, size: int | None = None) -> 
         data_dir=data_dir, max_rows=settings.sparql_max_rows, similarity=similarity
     )
     return SparqlWorkerPool(config, timeout=settings.sparql_timeout,
-                            size=size or settings.sparql_workers)
+                            size=size or settings.sparql_workers,
+                            snapshots=None if store.read_only else Snapshots(store))

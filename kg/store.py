@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -14,9 +15,14 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.errors import StoreBusyError
+from kg.namespaces import reference_graph
 
 STORE_DIRNAME = "store"
-STATE_FILENAME = "state.json"
+LEGACY_STATE_FILENAME = "state.json"  # where the generation lived before it moved into the store
+# The generation is the name of an empty named graph, `…/graph/generation/N`, created in the
+# same transaction as the data it counts, so a crash can never leave one without the other. An
+# empty graph adds no triple: counts and query answers are the same as without it.
+GENERATION_GRAPH_ROOT = reference_graph("generation/")
 JOURNAL_DIRNAME = "journal"
 # From this many triples on, a write is bulk-loaded under an undo journal instead of being one
 # transaction (measured: a transaction writes ~25k quads/s here, a bulk load ~4x as many).
@@ -30,6 +36,15 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def private_dir(path: Path) -> None:
+    """Create a directory only its owner can read (or tighten one that we own): the store holds
+    contributors' data and, later, secrets such as curator sessions."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
+        os.chmod(path, info.st_mode & ~0o077 & 0o7777)
 
 
 def _as_quads(iri: str, g: Graph | Sequence[ox.Quad]) -> Sequence[ox.Quad]:
@@ -75,8 +90,9 @@ class Store:
     """An Oxigraph dataset in `data_dir/store`, or in memory when `data_dir` is None.
 
     Every write goes through `replace_graphs`, one SPARQL update, so it is atomic: either all
-    named graphs of an ingest run change, or none do. Each write bumps a generation counter in
-    `data_dir/state.json` that derived indexes use to notice they are stale.
+    named graphs of an ingest run change, or none do. Each write bumps a generation counter, a
+    triple in the graph `GENERATION_GRAPH` written in the same transaction, that derived indexes
+    use to notice they are stale.
     """
 
     def __init__(self, data_dir: Path | None = None, *, read_only: bool = False) -> None:
@@ -85,7 +101,6 @@ class Store:
         self.recovered = False
         if data_dir is None:
             self._ox = ox.Store()
-            self._memory_generation = 0
             return
         path = data_dir / STORE_DIRNAME
         try:
@@ -94,7 +109,7 @@ class Store:
                     raise FileNotFoundError(f"no store in {data_dir}: run `wijken init` first")
                 self._ox = ox.Store.read_only(str(path))
             else:
-                data_dir.mkdir(parents=True, exist_ok=True)
+                private_dir(data_dir)
                 self._ox = ox.Store(str(path))
                 self.recovered = self._recover()
         except OSError as exc:
@@ -147,8 +162,10 @@ class Store:
         return rows
 
     def named_graphs(self) -> list[str]:
-        """IRIs of every named graph in the store."""
-        return sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode))
+        """IRIs of every named graph in the store (but the empty one that holds the
+        generation)."""
+        return sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)
+                      and not g.value.startswith(GENERATION_GRAPH_ROOT))
 
     def graph(self, iri: str) -> Graph:
         """A copy of one named graph as an rdflib Graph."""
@@ -191,7 +208,6 @@ class Store:
             self._bulk_replace(quads, drop, delete)
         else:
             self._update_replace(quads, drop, delete)
-        self._bump_generation()
 
     def _update_replace(self, graphs: Mapping[str, Sequence[ox.Quad]], drop: list[str],
                         delete: Sequence[ox.Quad]) -> None:
@@ -205,9 +221,9 @@ class Store:
                 continue
             body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
             parts.append(f"INSERT DATA {{ GRAPH <{iri}> {{\n{body}\n}} }}")
-        if parts:
-            self._ox.update(" ;\n".join(parts))
-            self._ox.flush()
+        parts.append(self._bump())
+        self._ox.update(" ;\n".join(parts))
+        self._ox.flush()
 
     def _bulk_replace(self, graphs: Mapping[str, Sequence[ox.Quad]], drop: list[str],
                       delete: Sequence[ox.Quad]) -> None:
@@ -227,13 +243,15 @@ class Store:
                 bytes(ox.serialize(delete, format=ox.RdfFormat.N_QUADS)))
         marker = journal / "pending.json"
         marker.write_text(json.dumps({"graphs": touched, "undo": saved,
-                                      "deleted": bool(delete)}), encoding="utf-8")
+                                      "deleted": bool(delete),
+                                      "generation": self.generation + 1}), encoding="utf-8")
         _fsync_dir(journal)
         for iri in touched:
             self._ox.remove_graph(ox.NamedNode(iri))
         for q in delete:
             self._ox.remove(q)
         self._ox.bulk_extend(q for quads in graphs.values() for q in quads)
+        self._ox.update(self._bump())  # before the journal goes: a crash here is rolled back
         self._ox.flush()
         shutil.rmtree(journal, ignore_errors=True)
 
@@ -254,39 +272,79 @@ class Store:
         if pending.get("deleted"):
             self._ox.bulk_load(path=str(journal / "undo-deleted.nq"),
                                format=ox.RdfFormat.N_QUADS)
+        # The generation may or may not have been bumped by the interrupted write; either way
+        # the content differs from what an index built in between saw.
+        self._ox.update(self._bump(at_least=int(pending.get("generation", 0))))
         self._ox.flush()
         shutil.rmtree(journal, ignore_errors=True)
-        self._bump_generation()
         return True
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL update (atomic) and bump the generation."""
+        """Run a SPARQL update and bump the generation, in one transaction."""
         if self.read_only:
             raise PermissionError("the store is open read-only")
-        self._ox.update(sparql)
+        before = self.generation
+        # A newline first: the update may end in a comment. The bump comes last, so whatever
+        # the update did to the generation graph is overwritten.
+        self._ox.update(f"{sparql}\n;\n{self._bump()}")
         self._ox.flush()
-        self._bump_generation()
+        if self.generation <= before:  # the update text swallowed the bump somehow
+            self._ox.update(self._bump())
+            self._ox.flush()
 
     # -- generation ------------------------------------------------------------------------
 
     @property
     def generation(self) -> int:
         """A counter bumped by every write; derived indexes remember the one they reflect."""
-        if self.data_dir is None:
-            return self._memory_generation
-        state = self.data_dir / STATE_FILENAME
-        if not state.exists():
-            return 0
-        return int(json.loads(state.read_text(encoding="utf-8")).get("generation", 0))
+        found = self._generation_graphs()
+        return max(found.values()) if found else self._legacy_generation()
 
-    def _bump_generation(self) -> None:
+    def _generation_graphs(self) -> dict[str, int]:
+        found = {}
+        for graph in self._ox.named_graphs():
+            name = graph.value
+            if name.startswith(GENERATION_GRAPH_ROOT):
+                with contextlib.suppress(ValueError):
+                    found[name] = int(name[len(GENERATION_GRAPH_ROOT):])
+        return found
+
+    def _legacy_generation(self) -> int:
+        """The counter of a data directory written before the generation moved into the store."""
         if self.data_dir is None:
-            self._memory_generation += 1
-            return
-        state = self.data_dir / STATE_FILENAME
-        tmp = state.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"generation": self.generation + 1}), encoding="utf-8")
-        os.replace(tmp, state)
+            return 0
+        try:
+            state = json.loads((self.data_dir / LEGACY_STATE_FILENAME).read_text("utf-8"))
+        except (OSError, ValueError):
+            return 0
+        value = state.get("generation", 0) if isinstance(state, dict) else 0
+        return value if isinstance(value, int) else 0
+
+    def _bump(self, *, at_least: int = 0) -> str:
+        """The update operations that set the generation to one more than now (monotonic even
+        if the write being counted deleted the old value): call while holding the writer."""
+        old = self._generation_graphs()
+        new = max([*old.values(), self._legacy_generation(), at_least]) + 1
+        drops = "".join(f"DROP SILENT GRAPH <{name}> ;\n" for name in old)
+        return f"{drops}CREATE SILENT GRAPH <{GENERATION_GRAPH_ROOT}{new}>"
+
+    def backup(self, target: Path) -> None:
+        """A consistent checkpoint of the on-disk store in `target` (which must not exist),
+        readable with `Store(target.parent, ...)`-style read-only opens of its own."""
+        if self.data_dir is None:
+            raise ValueError("only an on-disk store can be checkpointed")
+        self._ox.flush()
+        self._ox.backup(str(target))
+
+    @classmethod
+    def open_checkpoint(cls, path: Path) -> Store:
+        """Open a checkpoint made by :meth:`backup` read-only."""
+        store = cls.__new__(cls)
+        store.data_dir = None
+        store.read_only = True
+        store.recovered = False
+        store._ox = ox.Store.read_only(str(path))
+        return store
 
     def close(self) -> None:
         """Flush and release the store (the RocksDB lock goes when the object is freed)."""

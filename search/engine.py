@@ -15,7 +15,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +32,14 @@ if TYPE_CHECKING:
     from kg.knowledgebase import KnowledgeBase
     from search.bm25 import BM25Index
     from search.embedders import Embedder
+    from search.embeddingcache import EmbeddingCache
     from search.vectorindex import VectorIndex
 
 FILTERS = ("type", "theme", "municipality", "neighbourhood", "actor", "threshold")
 MAX_K = 100
 MAX_QUERY_CHARS = 1000
 STATE_VERSION = 1
+SYNC_BATCH = 8  # passages per embedding call in a sync; a query waits for one batch at most
 Progress = Callable[[str, int, int], None]
 
 
@@ -58,8 +60,13 @@ class SearchEngine:
         self.settings = kb.settings
         self.weights = weights or Weights()
         self.dir = kb.data_dir / "index" if kb.data_dir is not None else None
+        # `_lock` guards the served indexes and is held only briefly; `_sync_lock` makes sync
+        # the one writer, so a long re-embedding never blocks the readers.
         self._lock = threading.RLock()
+        self._sync_lock = threading.Lock()
         self._embed_lock = threading.Lock()
+        self._syncing = False
+        self._sync_expected = 0
         self._embedder: Embedder | None = None
         self._vectors: VectorIndex | None = None
         self._bm25: BM25Index | None = None
@@ -85,7 +92,7 @@ class SearchEngine:
 
     def _read_state(self) -> dict[str, Any]:
         if self.dir is None or not (self.dir / "state.json").exists():
-            return {"version": STATE_VERSION, "generation": -1, "passages": {}}
+            return _empty_state()
         return json.loads((self.dir / "state.json").read_text(encoding="utf-8"))
 
     def _write_state(self, state: dict[str, Any]) -> None:
@@ -126,12 +133,6 @@ class SearchEngine:
                                        hnsw_threshold=self.settings.hnsw_threshold)
         except VectorIndexError as exc:
             raise SearchIndexError(str(exc)) from exc
-        generation = self.kb.store.generation
-        if state["generation"] != generation:
-            raise SearchIndexError(
-                f"the search index reflects graph state {state['generation']}, but the graph is "
-                f"at state {generation} (it was changed without updating the index); run "
-                "`wijken reindex`")
         self._bm25 = BM25Index.load(self.dir / "bm25.json.gz")
         self._vectors = vectors
         self._state = state
@@ -140,82 +141,127 @@ class SearchEngine:
 
     # -- writing ---------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def expecting_sync(self) -> Iterator[None]:
+        """Mark a write that this process will follow with :meth:`sync`: until it has, search
+        answers from the previous indexes instead of calling them stale."""
+        with self._lock:
+            self._sync_expected += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._sync_expected -= 1
+
     def sync(self, *, progress: Progress | None = None, rebuild: bool = False) -> SyncReport:
-        """Bring the indexes up to date with the graph, embedding only changed passages."""
-        from search.analysis import DutchAnalyzer
-        from search.bm25 import BM25Index
-        from search.chunking import chunk_text
+        """Bring the indexes up to date with the graph, embedding only changed passages.
+
+        The new indexes are built beside the served ones and swapped in at the end, so search
+        keeps answering (from the previous state) while a sync runs.
+        """
+        progress = progress or (lambda stage, done, total: None)
+        with self._sync_lock:
+            with self._lock:
+                self._syncing = True
+            try:
+                return self._sync(progress, rebuild)
+            finally:
+                with self._lock:
+                    self._syncing = False
+
+    def _sync(self, progress: Progress, rebuild: bool) -> SyncReport:
+        embedder = self.embedder
+        if not rebuild:
+            self.check_model()
+        generation = self.kb.store.generation  # read first: a later write only means resync
+        docs = load_documents(self.kb.store)
+        known = _known_ids(self.kb.store)
+        state = _empty_state() if rebuild else self._read_state()
+        vectors, cache, state = self._open_for_sync(state, rebuild)
+        old: dict[str, str] = state["passages"]
+        changed = [d for d in docs.values()
+                   if old.get(d.id) != d.passage_hash or d.id not in vectors]
+        # What the index holds, not what its state file says, decides what goes.
+        removed = sorted((set(old) | set(vectors.keys())) - set(docs))
+        self._embed_changed(changed, vectors, cache, progress)
+        for rid in removed:
+            if rid in vectors:
+                vectors.remove(rid)
+        progress("index", 0, 1)
+        bm25 = _build_bm25(docs)
+        state = {"version": STATE_VERSION, "generation": generation,
+                 "model_id": embedder.model_id,
+                 "passages": {d.id: d.passage_hash for d in docs.values()}}
+        self._persist(vectors, cache, bm25, state, docs, rebuild)
+        progress("index", 1, 1)
+        with self._lock:
+            self._vectors, self._bm25, self._docs, self._state = vectors, bm25, docs, state
+            self._known = known
+        return SyncReport(len(changed), len(removed), len(docs))
+
+    def _open_for_sync(self, state: dict[str, Any], rebuild: bool
+                       ) -> tuple[VectorIndex, EmbeddingCache, dict[str, Any]]:
+        """A private copy of the on-disk vector index (or a new one) and the embedding cache."""
         from search.embeddingcache import EmbeddingCache
         from search.vectorindex import VectorIndex, VectorIndexError
 
-        progress = progress or (lambda stage, done, total: None)
-        with self._lock:
-            embedder = self.embedder
-            if not rebuild:
-                self.check_model()
-            docs = load_documents(self.kb.store)
-            state = {"version": STATE_VERSION, "generation": -1, "passages": {}} if rebuild \
-                else self._read_state()
-            vdir = self.dir / "vectors" if self.dir is not None else None
-            vectors = None
-            if not rebuild and vdir is not None and (vdir / "config.json").exists():
-                try:
-                    vectors = VectorIndex.load(vdir, expected_model_id=embedder.model_id,
-                                               expected_dim=embedder.dim,
-                                               hnsw_threshold=self.settings.hnsw_threshold)
-                except VectorIndexError:
-                    vectors, state = None, {"version": STATE_VERSION, "generation": -1,
-                                            "passages": {}}
-            if vectors is None:
-                vectors = VectorIndex.create(embedder.dim, embedder.model_id,
-                                             hnsw_threshold=self.settings.hnsw_threshold)
-                state["passages"] = {}
-            cache = EmbeddingCache(embedder.model_id, embedder.dim)
-            if vdir is not None and (vdir / "cache.npz").exists():
-                with contextlib.suppress(ValueError):
-                    cache = EmbeddingCache.load(vdir, model_id=embedder.model_id,
-                                                dim=embedder.dim)
-            old: dict[str, str] = state["passages"]
-            changed = [d for d in docs.values()
-                       if old.get(d.id) != d.passage_hash or d.id not in vectors]
-            removed = [rid for rid in old if rid not in docs]
-            batch = 16
-            for start in range(0, len(changed), batch):
-                progress("embed", start, len(changed))
-                part = changed[start:start + batch]
-                chunks = [chunk_text(d.passage, embedder) for d in part]
-                flat = [c for cs in chunks for c in cs]
+        embedder = self.embedder
+        vdir = self.dir / "vectors" if self.dir is not None else None
+        vectors = None
+        if not rebuild and vdir is not None and (vdir / "config.json").exists():
+            try:
+                vectors = VectorIndex.load(vdir, expected_model_id=embedder.model_id,
+                                           expected_dim=embedder.dim,
+                                           hnsw_threshold=self.settings.hnsw_threshold)
+            except VectorIndexError:
+                vectors, state = None, _empty_state()
+        if vectors is None:
+            vectors = VectorIndex.create(embedder.dim, embedder.model_id,
+                                         hnsw_threshold=self.settings.hnsw_threshold)
+            state["passages"] = {}
+        cache = EmbeddingCache(embedder.model_id, embedder.dim)
+        if vdir is not None and (vdir / "cache.npz").exists():
+            with contextlib.suppress(ValueError):
+                cache = EmbeddingCache.load(vdir, model_id=embedder.model_id, dim=embedder.dim)
+        return vectors, cache, state
+
+    def _embed_changed(self, changed: Sequence[Document], vectors: VectorIndex,
+                       cache: EmbeddingCache, progress: Progress) -> None:
+        """Embed changed passages in small batches, each under the embedding lock, so a query
+        waits for one batch at most, never for the whole sync."""
+        from search.chunking import chunk_text
+
+        embedder = self.embedder
+        batch = SYNC_BATCH
+        for start in range(0, len(changed), batch):
+            progress("embed", start, len(changed))
+            part = changed[start:start + batch]
+            chunks = [chunk_text(d.passage, embedder) for d in part]
+            flat = [c for cs in chunks for c in cs]
+            with self._embed_lock:
                 vecs = cache.embed_documents(embedder, flat)
-                row = 0
-                for d, cs in zip(part, chunks, strict=True):
-                    vectors.upsert(d.id, vecs[row:row + len(cs)])
-                    row += len(cs)
-            progress("embed", len(changed), len(changed))
-            for rid in removed:
-                vectors.remove(rid)
-            # BM25 is rebuilt whole: its Dutch compound lexicon is learned from the corpus.
-            progress("index", 0, 1)
-            analyzer = DutchAnalyzer.from_corpus(f"{d.title}\n{d.text}" for d in docs.values())
-            bm25 = BM25Index(analyzer, weights={"title": 2.0, "text": 1.0, "context": 0.5})
-            for d in docs.values():
-                bm25.add(d.id, _bm25_fields(d))
-            generation = self.kb.store.generation
-            state = {"version": STATE_VERSION, "generation": generation,
-                     "model_id": embedder.model_id,
-                     "passages": {d.id: d.passage_hash for d in docs.values()}}
-            if self.dir is not None and vdir is not None:
-                self.dir.mkdir(parents=True, exist_ok=True)
-                vectors.save(vdir, fingerprint=f"generation:{generation}")
-                if rebuild:  # re-chunking every passage costs a token count each: only here
-                    cache.prune(c for d in docs.values()
-                                for c in chunk_text(d.passage, embedder))
-                cache.save(vdir)
-                bm25.save(self.dir / "bm25.json.gz")
-                self._write_state(state)
-            progress("index", 1, 1)
-            self._vectors, self._bm25, self._docs, self._state = vectors, bm25, docs, state
-            self._known = _known_ids(self.kb.store)
-            return SyncReport(len(changed), len(removed), len(docs))
+            row = 0
+            for d, cs in zip(part, chunks, strict=True):
+                vectors.upsert(d.id, vecs[row:row + len(cs)])
+                row += len(cs)
+        progress("embed", len(changed), len(changed))
+
+    def _persist(self, vectors: VectorIndex, cache: EmbeddingCache, bm25: BM25Index,
+                 state: dict[str, Any], docs: Mapping[str, Document], rebuild: bool) -> None:
+        """Write the indexes; `state.json` goes last, so it never claims more than is on disk
+        (a sync cut short is finished by the next one, which compares the index itself)."""
+        from search.chunking import chunk_text
+
+        if self.dir is None:
+            return
+        vdir = self.dir / "vectors"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        vectors.save(vdir, fingerprint=f"generation:{state['generation']}")
+        if rebuild:  # re-chunking every passage costs a token count each: only here
+            cache.prune(c for d in docs.values() for c in chunk_text(d.passage, self.embedder))
+        cache.save(vdir)
+        bm25.save(self.dir / "bm25.json.gz")
+        self._write_state(state)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -238,15 +284,29 @@ class SearchEngine:
             self._query_cache.popitem(last=False)
         return vec
 
-    def _check_fresh(self) -> None:
-        """Refuse to answer from indexes that no longer reflect the graph (a write that did not
-        go through `ingest` or `sparql_update`, in this process or another)."""
-        assert self._state is not None
+    def _ensure_fresh(self) -> None:
+        """Load the indexes and make sure they may answer for the current graph.
+
+        While this process syncs (or is about to, after its own write) the previous indexes
+        answer. An index that is behind for another reason (a write that bypassed the
+        knowledge base, a process killed mid-sync) is reconciled here when the store is
+        writable, and refused when it is not.
+        """
+        with self._lock:
+            self._load()
+            assert self._state is not None
+            indexed = self._state["generation"]
+            if self._syncing or self._sync_expected:
+                return
         generation = self.kb.store.generation
-        if self._state["generation"] != generation:
+        if indexed == generation:
+            return
+        if self.kb.read_only:
             raise SearchIndexError(
-                f"the search index reflects graph state {self._state['generation']}, but the "
-                f"graph is at state {generation}; run `wijken reindex`")
+                f"the search index reflects graph state {indexed}, but the graph is at state "
+                f"{generation} (it was changed without updating the index); run "
+                "`wijken reindex`")
+        self.sync()
 
     def allowed(self, filters: Mapping[str, str] | None) -> list[str] | None:
         """Ids that pass the filters (None: no filter). Unknown filter values are errors."""
@@ -269,9 +329,8 @@ class SearchEngine:
             raise UserError(f"k must be between 1 and {MAX_K}")
         if mode not in ("hybrid", "dense", "bm25"):
             raise UserError("mode must be hybrid, dense or bm25")
+        self._ensure_fresh()
         with self._lock:
-            self._load()
-            self._check_fresh()
             docs, vectors, bm25 = self._docs, self._vectors, self._bm25
         assert docs is not None and vectors is not None and bm25 is not None
         allowed = self.allowed(filters)
@@ -345,6 +404,22 @@ class SearchEngine:
     def close(self) -> None:
         """Drop the in-memory indexes."""
         self._vectors = self._bm25 = self._docs = None
+
+
+def _empty_state() -> dict[str, Any]:
+    return {"version": STATE_VERSION, "generation": -1, "passages": {}}
+
+
+def _build_bm25(docs: Mapping[str, Document]) -> BM25Index:
+    """BM25 is rebuilt whole: its Dutch compound lexicon is learned from the corpus."""
+    from search.analysis import DutchAnalyzer
+    from search.bm25 import BM25Index
+
+    analyzer = DutchAnalyzer.from_corpus(f"{d.title}\n{d.text}" for d in docs.values())
+    bm25 = BM25Index(analyzer, weights={"title": 2.0, "text": 1.0, "context": 0.5})
+    for d in docs.values():
+        bm25.add(d.id, _bm25_fields(d))
+    return bm25
 
 
 def _bm25_fields(d: Document) -> dict[str, str]:

@@ -32,3 +32,25 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     finally:
         kb.close()
     yield data_dir
+
+
+def store_generation(data_dir: Path) -> int:
+    """The store's write counter, read through a read-only open (which writes nothing)."""
+    from kg.store import Store
+
+    store = Store(data_dir, read_only=True)
+    try:
+        return store.generation
+    finally:
+        store.close()
+
+
+def write_behind_the_index(data_dir: Path) -> None:
+    """A write that bypasses the knowledge base, so its search index no longer reflects it."""
+    from kg.store import Store
+
+    store = Store(data_dir)
+    try:
+        store.update("CREATE SILENT GRAPH <https://example.org/written-behind-the-index>")
+    finally:
+        store.close()

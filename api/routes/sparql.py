@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from api.client_limits import ClientSlots
 from api.deps import KnowledgeBaseDep, SettingsDep, SparqlPoolDep
 from api.service_description import service_description
 from api.sparql_protocol import (
@@ -35,7 +36,7 @@ from kg.errors import (
     UpdatesDisabledError,
 )
 from kg.settings import Settings
-from kg.sparql_lexer import check_safe
+from kg.sparql_guard import check_query, check_update
 from kg.sparql_worker import QueryRequest, SparqlWorkerPool
 
 router = APIRouter(tags=["sparql"])
@@ -119,12 +120,17 @@ async def _dispatch(
     if operation.operation == "update":
         authorization = request.headers.get("authorization")
         return await run_in_threadpool(run_update, kb, settings, operation.text, authorization)
-    return await run_in_threadpool(run_query, pool, operation, accept)
+    client = request.client.host if request.client else "unknown"
+    slots: ClientSlots = request.app.state.sparql_slots
+    with slots.hold(client):
+        return await run_in_threadpool(run_query, pool, operation, accept,
+                                       settings.sparql_max_nesting)
 
 
-def run_query(pool: SparqlWorkerPool, operation: SparqlRequest, accept: str | None) -> Response:
+def run_query(pool: SparqlWorkerPool, operation: SparqlRequest, accept: str | None,
+              max_nesting: int) -> Response:
     """Check, negotiate and run a query in the pool; the response carries the truncation flag."""
-    shape = check_safe(operation.text)
+    shape = check_query(operation.text, max_depth=max_nesting)
     results, rdf = results_format(accept), rdf_format(accept)
     wanted = {"SELECT": results, "ASK": results, "CONSTRUCT": rdf, "DESCRIBE": rdf}
     if (results is None and rdf is None) or (shape.form and wanted[shape.form] is None):
@@ -164,9 +170,11 @@ def run_update(
         )
     scheme, _, given = (authorization or "").partition(" ")
     expected = settings.update_token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not secrets.compare_digest(given.strip().encode(), expected):
+    given = given.strip()
+    if (scheme.lower() != "bearer" or not given or not expected
+            or not secrets.compare_digest(given.encode(), expected)):
         raise UnauthorizedError("a SPARQL update needs the header `Authorization: Bearer <token>`")
-    check_safe(text)
+    check_update(text, max_depth=settings.sparql_max_nesting)
     # Prefer the knowledge base's own method (it holds the single-writer lock) when it has one.
     sparql_update = getattr(kb, "sparql_update", None)
     try:

@@ -14,6 +14,7 @@ from api.app import create_app
 from kg.knowledgebase import KnowledgeBase
 from kg.namespaces import sparql_prefixes
 from tests.api.conftest import LiveServer, assert_error, running
+from tests.conftest import write_behind_the_index
 
 
 def health(client: httpx.Client) -> dict:  # type: ignore[type-arg]
@@ -57,8 +58,7 @@ def test_health_of_a_stale_and_a_mismatched_index(sample_data_dir: Path,
                                                   tmp_path: Path) -> None:
     stale = tmp_path / "stale"
     shutil.copytree(sample_data_dir, stale)
-    state = json.loads((stale / "state.json").read_text())
-    (stale / "state.json").write_text(json.dumps({"generation": state["generation"] + 1}))
+    write_behind_the_index(stale)
     mismatch = tmp_path / "mismatch"
     shutil.copytree(sample_data_dir, mismatch)
     config_path = mismatch / "index" / "vectors" / "config.json"

