@@ -159,7 +159,7 @@ def sparql(
             query = Path(query[1:]).read_text(encoding="utf-8")
         except OSError as exc:
             raise fail(f"cannot read the query file: {exc}", 2) from None
-    with knowledge_base(data_dir, read_only=False) as kb:
+    with knowledge_base(data_dir, read_only=True) as kb:
         typer.echo(render(kb.sparql(query), fmt), nl=False)
 
 
@@ -336,14 +336,46 @@ def serve(
     except Exception as exc:
         raise fail(f"invalid setting: {exc}", 2) from None
     try:
+        sock = _listen(settings.host, settings.port)
+    except OSError as exc:
+        raise fail(f"cannot listen on {settings.host}:{settings.port}: {exc}") from None
+    if settings.sandbox:
+        # From here on this process (and the SPARQL workers it spawns) cannot open a network
+        # socket: the listening one exists, and nothing the service does needs another.
+        from kg.sandbox import deny_network
+
+        if not deny_network():
+            typer.secho("warning: the network sandbox is not available here", err=True)
+    try:
         application = create_app(settings)
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+        server = uvicorn.Server(uvicorn.Config(application, log_level="info"))
+        server.run(sockets=[sock])
     except WijkenError as exc:
         raise fail(str(exc)) from None
 
 
+def _listen(host: str, port: int) -> Any:
+    """A listening TCP socket for uvicorn, made before the sandbox closes the door."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit it: without, small responses wait ~40 ms for delayed ACKs.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
 def main() -> None:
     """Entry point of the `wijken` script."""
+    os.umask(0o077)  # what wijken writes (store, index, exports) is its owner's alone
     app()
 
 

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         description="Bearer token that enables SPARQL updates; updates are refused when unset. "
         "An empty value counts as unset.",
     )
+    sandbox: bool = Field(
+        default=True,
+        description="After `wijken serve` has bound its port, deny the process and its SPARQL "
+        "workers any new network socket (Linux seccomp; see docs/security.md).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `wijken serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `wijken serve` listens on.")
 

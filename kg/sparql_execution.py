@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from kg.errors import WijkenError
 from kg.namespaces import PREFIXES
-from kg.sparql_guard import shape
+from kg.sparql_guard import decode_codepoints, shape
 from kg.sparql_worker import (
     NotAcceptableError,
     QueryFailure,
@@ -128,7 +128,9 @@ class Executor:
         started = time.monotonic()
         store = self.ensure_store(request.snapshot)
         functions = {}
-        if self._similarity is not None:
+        # The function's local name must appear in any query that calls it (an IRI, a prefixed
+        # name or an escape of either): only then is the index checked for changes.
+        if self._similarity is not None and _may_call_similarity(request.query):
             from search.sparql_similarity import SIMILARITY_IRI
 
             self._similarity.take_error()  # forget one left over from a failed attempt
@@ -186,6 +188,10 @@ def _dataset(request: QueryRequest) -> dict[str, Any]:
     if not dataset and "FROM" not in shape(request.query).keywords:
         dataset["use_default_graph_as_union"] = True
     return dataset
+
+
+def _may_call_similarity(query: str) -> bool:
+    return "similarity" in decode_codepoints(query).lower() or "%" in query
 
 
 def _check_xml(body: bytes) -> None:

@@ -69,6 +69,9 @@ class WorkerConfig:
     max_rows: int = 10_000
     sandbox: bool = True
     """Deny the worker network sockets (see `kg.sandbox`)."""
+    live_store: bool = True
+    """Whether requests may read the store in `data_dir` itself (a read-only server); a pool
+    with checkpoints sets it False and every request names its checkpoint."""
     similarity: Any = None
     """A `search.sparql_similarity.SimilarityConfig`, or None to run without `wk:similarity`."""
 
@@ -124,7 +127,8 @@ def _serve(conn: Connection, config: WorkerConfig) -> None:
         logger.warning("SPARQL worker runs without the network sandbox")
 
     executor = Executor(config)
-    executor.ensure_store(None)
+    if config.live_store:
+        executor.ensure_store(None)  # fail at start, not at the first query
     conn.send("ready")
     while True:
         try:
@@ -171,7 +175,8 @@ class SparqlWorkerPool:
                  snapshots: Snapshots | None = None) -> None:
         if size < 1:
             raise ValueError("a SPARQL worker pool needs at least one worker")
-        self.config = config
+        self.config = config if snapshots is None else dataclasses.replace(config,
+                                                                          live_store=False)
         self.snapshots = snapshots
         self.timeout = timeout
         self.size = size
@@ -297,7 +302,8 @@ def pool_for(settings: Settings, store: Store, *, size: int | None = None) -> Sp
         threads=settings.threads,
     )
     config = WorkerConfig(
-        data_dir=data_dir, max_rows=settings.sparql_max_rows, similarity=similarity
+        data_dir=data_dir, max_rows=settings.sparql_max_rows, similarity=similarity,
+        sandbox=settings.sandbox,
     )
     return SparqlWorkerPool(config, timeout=settings.sparql_timeout,
                             size=size or settings.sparql_workers,

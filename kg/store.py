@@ -38,6 +38,29 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _lock_holder(lock_file: Path) -> int | None:
+    """The id of another process holding RocksDB's lock on `lock_file`, read from /proc/locks.
+
+    Opening the file to test its lock is not an option: closing any descriptor of a file drops
+    every POSIX lock this process holds on it, RocksDB's own included.
+    """
+    try:
+        info = lock_file.stat()
+        table = Path("/proc/locks").read_text(encoding="ascii")
+    except OSError:
+        return None  # no lock file yet, or not Linux: nothing to go by
+    wanted = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    for line in table.splitlines():
+        fields = line.split()
+        # "1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (blocked waiters add "->")
+        if "->" in fields or len(fields) < 6:
+            continue
+        pid, inode = fields[4], fields[5]
+        if inode == wanted and pid.isdigit() and int(pid) != os.getpid():
+            return int(pid)
+    return None
+
+
 def private_dir(path: Path) -> None:
     """Create a directory only its owner can read (or tighten one that we own): the store holds
     contributors' data and, later, secrets such as curator sessions."""
@@ -107,6 +130,13 @@ class Store:
             if read_only:
                 if not path.exists():
                     raise FileNotFoundError(f"no store in {data_dir}: run `wijken init` first")
+                writer = _lock_holder(path / "LOCK")
+                if writer is not None:
+                    # pyoxigraph: reading while another process writes is undefined behaviour.
+                    raise StoreBusyError(
+                        f"the data directory {data_dir} is open for writing by process {writer} "
+                        "(`wijken serve`?): ask its SPARQL endpoint or API, or stop it first"
+                    )
                 self._ox = ox.Store.read_only(str(path))
             else:
                 private_dir(data_dir)
