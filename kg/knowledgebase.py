@@ -151,10 +151,14 @@ class KnowledgeBase:
         """Whether a search index exists and reflects this store generation."""
         if self.data_dir is None:
             return False
-        state = self.data_dir / "index" / "state.json"
-        if not state.exists():
+        from search.vectorindex import recover_dir
+
+        index = self.data_dir / "index"
+        recover_dir(index / "vectors")
+        if not (index / "state.json").exists() or not (index / "vectors" / "config.json").exists():
             return False
-        return json.loads(state.read_text(encoding="utf-8")).get("generation") == generation
+        state = json.loads((index / "state.json").read_text(encoding="utf-8"))
+        return bool(state.get("generation") == generation)
 
     # -- ingest ----------------------------------------------------------------------------
 

@@ -344,6 +344,7 @@ class VectorIndex:
         dimension or format. Compare ``.fingerprint`` with the graph to detect staleness.
         ``hnsw_threshold``/``ef_search`` override the stored values (e.g. from settings)."""
         path = Path(directory)
+        recover_dir(path)
         try:
             config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
@@ -383,6 +384,18 @@ class VectorIndex:
         index.fingerprint = config.get("fingerprint")
         index.created = config.get("created")
         return index
+
+
+def recover_dir(target: Path) -> bool:
+    """Finish a :func:`_replace_dir` that was cut short between its two renames: put the old
+    copy back where the index belongs. True if something was restored."""
+    if target.exists() or not target.parent.exists():
+        return False
+    olds = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if not olds:
+        return False
+    os.replace(olds[-1], target)
+    return True
 
 
 def _replace_dir(new: Path, target: Path) -> None:
