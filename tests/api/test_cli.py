@@ -401,3 +401,83 @@ def test_removing_a_record_from_the_file_removes_it(corpus: Corpus) -> None:
     ids = {r["id"]["value"] for r in select(corpus.data,
                                             f"SELECT ?id WHERE {{ ?s <{DCT_ID}> ?id }}")}
     assert "doorbraak-een" not in ids and "les-een" in ids
+
+
+# -- the data directory is private, and readers never race a writer --------------------------
+
+def test_the_data_directory_is_its_owners_alone(tmp_path: Path) -> None:
+    data_dir = tmp_path / "nieuw"
+    run = wijken("init", "--data-dir", data_dir)
+    assert run.code == 0, run.err
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+    for path in data_dir.rglob("*"):
+        assert path.stat().st_mode & 0o077 == 0, path  # umask 077 for what wijken writes
+    # An existing directory that others could read is tightened on the next open.
+    data_dir.chmod(0o755)
+    assert wijken("stats", "--data-dir", data_dir).code == 0
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+
+
+def test_sparql_reads_without_writing_and_refuses_a_store_being_written(corpus: Corpus) -> None:
+    before = state(corpus.data)
+    run = wijken("sparql", "ASK { ?s ?p ?o }", "--format", "json", "--data-dir", corpus.data)
+    assert run.code == 0, run.err
+    assert state(corpus.data) == before  # opened read-only: not even the reference data
+    writer = Store(corpus.data)  # another process holds the store open for writing
+    try:
+        busy = wijken("sparql", "ASK { ?s ?p ?o }", "--data-dir", corpus.data)
+    finally:
+        writer.close()
+    assert busy.code != 0
+    no_traceback(busy)
+    assert "open for writing by process" in busy.err
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_serve_runs_without_network_sockets_once_listening(corpus: Corpus, tmp_path: Path) -> None:
+    """`wijken serve` binds its port, then it and its SPARQL workers lose the right to open
+    network sockets (seccomp): the server still answers on the port it had."""
+    import shutil
+    import signal
+    import time
+
+    import httpx
+
+    from tests.api.conftest import free_port
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(corpus.data, data_dir)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKEN_")}
+    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--data-dir",
+                               str(data_dir), "--port", str(port)], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline
+            try:
+                if httpx.get(url + "/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        ask = httpx.get(url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
+        assert ask.json()["boolean"] is True
+        children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                    and _parent(p) == server.pid]
+        assert len(children) >= 2  # the SPARQL workers
+        for pid in [server.pid, *children]:
+            status = Path(f"/proc/{pid}/status").read_text()
+            assert "Seccomp:\t2" in status, pid  # a filter is in force
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=60)
+
+
+def _parent(proc: Path) -> int | None:
+    try:
+        stat = (proc / "stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
