@@ -231,6 +231,11 @@ class KnowledgeBase:
         return self._search is not None or bool(
             self.data_dir and (self.data_dir / "index").exists())
 
+    @property
+    def index_syncing(self) -> bool:
+        """Whether the search index is catching up with a write of this process."""
+        return self._search is not None and self._search.syncing
+
     def after_update(self) -> None:
         """Bring derived indexes up to date after a write that bypassed `ingest`."""
         if self._has_index():

@@ -141,6 +141,13 @@ class SearchEngine:
 
     # -- writing ---------------------------------------------------------------------------
 
+    @property
+    def syncing(self) -> bool:
+        """Whether a sync runs or a write of this process awaits one (search then answers from
+        the previous indexes)."""
+        with self._lock:
+            return self._syncing or self._sync_expected > 0
+
     @contextlib.contextmanager
     def expecting_sync(self) -> Iterator[None]:
         """Mark a write that this process will follow with :meth:`sync`: until it has, search

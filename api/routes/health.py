@@ -18,7 +18,7 @@ from kg.errors import WijkenError
 from kg.knowledgebase import KnowledgeBase
 
 router = APIRouter(prefix="/api", tags=["health"])
-IndexState = Literal["ready", "missing", "mismatch", "stale"]
+IndexState = Literal["ready", "missing", "mismatch", "stale", "syncing"]
 
 
 class StoreHealth(BaseModel):
@@ -34,7 +34,9 @@ class IndexHealth(BaseModel):
     """The search index (FAISS + BM25) and whether it fits the model and the graph."""
 
     state: IndexState = Field(description="`ready`; `missing` (never built); `mismatch` (built "
-                              "with another embedder); `stale` (the graph changed since).")
+                              "with another embedder); `stale` (the graph changed since); "
+                              "`syncing` (catching up with a write of this server: search "
+                              "answers from the previous state meanwhile).")
     message: str = Field(description="What the state means and how to fix it.")
     generation: int | None = Field(default=None, description="Graph generation it reflects.")
     model_id: str | None = Field(default=None, description="Embedder the index was built with.")
@@ -97,6 +99,10 @@ def index_health(kb: KnowledgeBase, model_id: str | None) -> IndexHealth:
             f"the search index was built with {built_with!r}, but the configured embedder is "
             f"{model_id!r}; run `wijken reindex` or configure the embedder it was built with")})
     current = kb.store.generation
+    if generation != current and kb.index_syncing:
+        return ready.model_copy(update={"state": "syncing", "message": (
+            f"the search index is catching up with graph state {current}; until it has, "
+            f"search answers from state {generation}")})
     if generation != current:
         return ready.model_copy(update={"state": "stale", "message": (
             f"the search index reflects graph state {generation}, but the graph is at state "
@@ -117,7 +123,7 @@ def health(kb: KBDep) -> Health:
         model_id = None
     index = index_health(kb, model_id)
     return Health(
-        status="ok" if index.state == "ready" else "degraded",
+        status="ok" if index.state in ("ready", "syncing") else "degraded",
         store=StoreHealth(triples=len(kb.store), generation=kb.store.generation,
                           read_only=kb.read_only),
         index=index,
