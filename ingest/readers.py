@@ -10,12 +10,14 @@ import csv
 import io
 import json
 import re
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ingest.limits import MAX_NESTING, json_too_deep, nesting_message, yaml_too_deep
 from ingest.records import RawRecord
 from kg.errors import Problem
 
@@ -24,8 +26,12 @@ RDF_SUFFIXES = {".ttl": "turtle", ".jsonld": "json-ld", ".json-ld": "json-ld", "
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.DOTALL | re.MULTILINE)
 
 
-def _decode(path: Path, label: str) -> tuple[str | None, list[Problem]]:
-    data = path.read_bytes()
+def decode_utf8(path: Path, label: str) -> tuple[str | None, list[Problem]]:
+    """The text of a UTF-8 file (a BOM is dropped), or the problem naming the first bad line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(label, None, None, f"cannot read the file: {exc.strerror}")]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
@@ -34,20 +40,39 @@ def _decode(path: Path, label: str) -> tuple[str | None, list[Problem]]:
                                                  "file as UTF-8")]
 
 
+def json_lines(text: str) -> list[tuple[int, str]]:
+    """The numbered lines of a JSON Lines text, split at LF (CRLF is fine).
+
+    Not `str.splitlines()`: that also splits at U+2028, U+0085 and other characters a JSON
+    string may hold as they are, which would cut a valid record in two.
+    """
+    return [(n, line.removesuffix("\r")) for n, line in enumerate(text.split("\n"), start=1)]
+
+
+def parse_json_line(line: str, limit: int = MAX_NESTING) -> tuple[Any, str | None]:
+    """One JSON value, or the reason it cannot be read (bounded nesting, no exception)."""
+    if json_too_deep(line, limit) is not None:
+        return None, nesting_message(limit)
+    try:
+        return json.loads(line), None
+    except json.JSONDecodeError as exc:
+        return None, f"malformed JSON: {exc.msg} (column {exc.colno})"
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        return None, f"malformed JSON: {exc}"
+
+
 def read_jsonl(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """JSON Lines: one JSON object per line; blank lines are skipped."""
-    text, problems = _decode(path, label)
+    text, problems = decode_utf8(path, label)
     if text is None:
         return [], problems
     records: list[RawRecord] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in json_lines(text):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(label, number, None, f"malformed JSON: {exc.msg} "
-                                                         f"(column {exc.colno})"))
+        data, error = parse_json_line(line)
+        if error is not None:
+            problems.append(Problem(label, number, None, error))
             continue
         if not isinstance(data, dict):
             problems.append(Problem(label, number, None, "a line must hold one JSON object"))
@@ -92,7 +117,7 @@ def _rows_to_records(
 
 def read_csv(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """CSV in UTF-8 with a header row; the delimiter (`,` or `;`) is taken from the header."""
-    text, problems = _decode(path, label)
+    text, problems = decode_utf8(path, label)
     if text is None:
         return [], problems
     first = text.split("\n", 1)[0]
@@ -116,33 +141,62 @@ def read_csv(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     return records, problems + more
 
 
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def _declares_entities(path: Path) -> str | None:
+    """The first XML part of a workbook that has a DTD, or None.
+
+    A workbook is XML in a zip; a DTD there can only serve entity tricks (an external entity
+    that reads a local file, or a billion-laughs expansion). The standard library parser
+    openpyxl uses resolves neither, but openpyxl switches to lxml when it is installed, so the
+    rule does not depend on what else is installed. A DTD sits in the prolog, so the first KiB
+    of each part is enough.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                if _DTD.search(member.read(4096)):
+                    return info.filename
+    return None
+
+
 def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """Excel workbook: every sheet whose first row has an `id` column; rows are records."""
     import openpyxl  # slow import, only when a workbook is read
 
+    sheets: list[tuple[str, list[Any], list[tuple[int, list[Any]]]]] = []
     try:
+        part = _declares_entities(path)
+        if part is not None:
+            return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {part} "
+                                "declares XML entities (a DTD), which is not allowed")]
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
+        try:
+            # Read-only mode parses a sheet only while it is iterated, so a broken sheet
+            # raises here, not in load_workbook.
+            for sheet in workbook.worksheets:
+                rows_iter = sheet.iter_rows(values_only=True)
+                first = next(rows_iter, None)
+                if first is None:
+                    continue
+                header = list(first)
+                if "id" not in _normalise_header(header):
+                    continue
+                rows = [(n, list(r)) for n, r in enumerate(rows_iter, start=2)]
+                sheets.append((str(sheet.title), header, rows))
+            several = len(workbook.worksheets) > 1
+        finally:
+            workbook.close()
+    except Exception as exc:  # zipfile and openpyxl raise many types for a broken file
         return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {exc}")]
     records: list[RawRecord] = []
     problems: list[Problem] = []
-    try:
-        sheets = workbook.worksheets
-        for sheet in sheets:
-            rows_iter = sheet.iter_rows(values_only=True)
-            first = next(rows_iter, None)
-            if first is None:
-                continue
-            header = _normalise_header(list(first))
-            if "id" not in header:
-                continue
-            sheet_label = label if len(sheets) == 1 else f"{label}[{sheet.title}]"
-            rows = [(n, list(r)) for n, r in enumerate(rows_iter, start=2)]
-            got, more = _rows_to_records(sheet_label, header, rows)
-            records += got
-            problems += more
-    finally:
-        workbook.close()
+    for title, header, rows in sheets:
+        sheet_label = f"{label}[{title}]" if several else label
+        got, more = _rows_to_records(sheet_label, _normalise_header(header), rows)
+        records += got
+        problems += more
     if not records and not problems:
         problems.append(Problem(label, None, None, "no sheet with an 'id' column"))
     return records, problems
@@ -156,22 +210,30 @@ def has_front_matter(path: Path) -> bool:
 
 def read_markdown(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """Markdown with YAML front matter: the front matter holds the fields, the body is `text`."""
-    text, problems = _decode(path, label)
+    text, problems = decode_utf8(path, label)
     if text is None:
         return [], problems
     match = FRONT_MATTER.match(text)
     if not match:
         return [], [Problem(label, 1, None, "no YAML front matter (a block between '---' lines)")]
+    front = match.group(1)
     try:
-        data = yaml.safe_load(match.group(1))
+        deep = yaml_too_deep(front)
+        if deep is not None:
+            return [], [Problem(label, deep + 1, None, nesting_message())]
+        data = yaml.safe_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         return [], [Problem(label, line, None, f"malformed YAML front matter: {exc}")]
+    except ValueError as exc:  # a scalar that looks like a date or int but is none
+        return [], [Problem(label, 1, None, f"malformed YAML front matter: {exc}")]
+    except RecursionError:  # not expected after the depth check; never a traceback
+        return [], [Problem(label, 1, None, nesting_message())]
     if not isinstance(data, dict):
         return [], [Problem(label, 1, None, "the front matter must be a mapping of fields")]
     field_lines = {}
-    for number, line in enumerate(match.group(1).splitlines(), start=2):
+    for number, line in enumerate(front.split("\n"), start=2):
         key = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
         if key:
             field_lines[key.group(1).lower()] = number
