@@ -9,6 +9,7 @@ refused, so a file cannot rewrite records it does not deliver.
 from __future__ import annotations
 
 import json
+import logging
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -78,15 +79,16 @@ class RemoteContextRefused(Exception):
         super().__init__(f"loading the context {str(source)[:200]!r} is not allowed")
 
 
-_offline: ContextVar[bool] = ContextVar("wijken_jsonld_offline", default=False)
+# Set while read_rdf parses (per thread and task), so the guards below touch nothing else.
+_in_our_parse: ContextVar[bool] = ContextVar("wijken_rdf_parse", default=False)
 
 
 def _install_fetch_guard() -> None:
-    """Make rdflib's JSON-LD context loading raise instead of fetching, while `_offline` is set.
+    """Make rdflib's JSON-LD context loading raise instead of fetching during our parse.
 
     rdflib loads a remote `@context` or `@import` through `source_to_json` of its context
     module, which opens URLs and local files alike (`create_input_source`). Both are wrapped
-    once per process; outside our parse (the flag unset) they behave as before.
+    once per process; outside our parse (`_in_our_parse` unset) they behave as before.
     """
     for module, name in ((jsonld_context, "source_to_json"), (jsonld_util, "create_input_source")):
         original = getattr(module, name)
@@ -95,7 +97,7 @@ def _install_fetch_guard() -> None:
 
         def guarded(source: Any = None, *args: Any, _original: Any = original,
                     **kwargs: Any) -> Any:
-            if _offline.get():
+            if _in_our_parse.get():
                 raise RemoteContextRefused(source)
             return _original(source, *args, **kwargs)
 
@@ -104,6 +106,19 @@ def _install_fetch_guard() -> None:
 
 
 _install_fetch_guard()
+
+
+class _QuietDuringOurParse(logging.Filter):
+    """Drops rdflib's log warnings (an odd IRI, an ill-typed literal) during our parse: they
+    echo the input, control characters and all, to the terminal; the terms the store cannot
+    hold are reported as problems by `_triple_problems` instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _in_our_parse.get()
+
+
+for _name in ("rdflib.term", "rdflib.graph", "rdflib"):
+    logging.getLogger(_name).addFilter(_QuietDuringOurParse())
 
 
 def _short(value: Any) -> str:
@@ -189,7 +204,11 @@ def _parse(graph: Graph, text: str, fmt: str, base: str, label: str) -> list[Pro
         deep = turtle_too_deep(text)
         if deep is not None:
             return [Problem(label, deep, None, nesting_message())]
-        graph.parse(data=text, format=fmt, publicID=base)
+        token = _in_our_parse.set(True)
+        try:
+            graph.parse(data=text, format=fmt, publicID=base)
+        finally:
+            _in_our_parse.reset(token)
     return []
 
 
@@ -199,11 +218,11 @@ def parse_json_ld(graph: Graph, document: dict[str, Any], base: str) -> None:
     `RemoteContextRefused` is raised for a remote or file context even if it was not caught
     by `remote_contexts` first (defence in depth).
     """
-    token = _offline.set(True)
+    token = _in_our_parse.set(True)
     try:
         graph.parse(data=document, format="json-ld", publicID=base)
     finally:
-        _offline.reset(token)
+        _in_our_parse.reset(token)
 
 
 def _term_problem(term: Node) -> str | None:

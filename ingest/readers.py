@@ -171,7 +171,8 @@ def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
         if part is not None:
             return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {part} "
                                 "declares XML entities (a DTD), which is not allowed")]
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True,
+                                          keep_links=False)  # links to other workbooks
         try:
             # Read-only mode parses a sheet only while it is iterated, so a broken sheet
             # raises here, not in load_workbook.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import zipfile
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import pytest
 
 from ingest.limits import MAX_NESTING
 from ingest.pipeline import discover
+from ingest.rdf_input import read_rdf
 from ingest.readers import read_csv, read_jsonl, read_markdown, read_xlsx
 from ingest.records import RawRecord, validate
 from kg import queries
@@ -346,3 +348,22 @@ def test_problems_print_forbidden_characters_escaped() -> None:
     raw = RawRecord("x", 1, {"id": "a", "type": "actor", "title": "A", "text": "\x07"})
     assert [str(q) for q in validate(raw)[1]] == [
         "x:1: text: control character U+0007 is not allowed"]
+
+
+def test_odd_rdf_terms_are_problems_and_rdflib_logs_nothing(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """rdflib would log 'does not look like a valid URI' with the IRI, escapes and all."""
+    f = write(tmp_path / "x.ttl", TTL_PREFIXES + f'<{BASE}actor/a> a wk:Actor ; '
+              'dct:identifier "a" ; rdfs:label "A" ; rdfs:seeAlso <https://x/\\u001b[2J y> .\n')
+    g = write(tmp_path / "g.jsonld", json.dumps({
+        "@context": {"wk": str(WK), "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+                     "dct": "http://purl.org/dc/terms/"},
+        "@id": f"{BASE}actor/a", "@type": "wk:Actor", "dct:identifier": "a", "rdfs:label": "A",
+        "rdfs:seeAlso": {"@id": "_:not valid"}}))
+    with caplog.at_level(logging.DEBUG):
+        _, _, problems = read_rdf(f, "x.ttl", "turtle", BASE)
+        _, _, more = read_rdf(g, "g.jsonld", "json-ld", BASE)
+    assert [r for r in caplog.records if r.name.startswith("rdflib")] == []
+    assert [p.message.split(" (in")[0] for p in problems] == [
+        "control character U+001B is not allowed"]
+    assert [p.message.split(":")[0] for p in more] == ["not a valid RDF term"]
