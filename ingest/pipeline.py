@@ -29,6 +29,7 @@ from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_rem
 from kg import queries
 from kg.errors import IngestError, Problem
 from kg.store import Store, to_ox
+from kg.xmlchars import xml_forbidden_char, xml_forbidden_message
 
 Progress = Callable[[str, int, int], None]
 
@@ -133,7 +134,16 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
             problems.append(_not_a_file(path))
     unique: dict[Path, Path] = {}
     for p in files:
-        unique.setdefault(p.resolve(), named_path(p))
+        named = named_path(p)
+        # The path is stored (wk:sourceFile) and printed: a name that is not UTF-8 (Python
+        # holds its bytes as lone surrogates) or has control characters cannot be.
+        char = xml_forbidden_char(str(named))
+        if char is not None:
+            problems.append(Problem(str(named), None, None, f"{xml_forbidden_message(char)} "
+                                    "in the file's path (not UTF-8, or a control character); "
+                                    "rename it"))
+            continue
+        unique.setdefault(p.resolve(), named)
     return list(unique.values()), list(dict.fromkeys(problems))
 
 

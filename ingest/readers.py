@@ -23,6 +23,8 @@ from kg.errors import Problem
 
 Reader = Callable[[Path, str], tuple[list[RawRecord], list[Problem]]]
 RDF_SUFFIXES = {".ttl": "turtle", ".jsonld": "json-ld", ".json-ld": "json-ld", ".nt": "nt"}
+MAX_XLSX_CELLS = 10_000_000
+"""The most cells (empty rows count one) a workbook may have: a zip of repetitive XML is tiny."""
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.DOTALL | re.MULTILINE)
 
 
@@ -40,13 +42,16 @@ def decode_utf8(path: Path, label: str) -> tuple[str | None, list[Problem]]:
                                                  "file as UTF-8")]
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def json_lines(text: str) -> list[tuple[int, str]]:
-    """The numbered lines of a JSON Lines text, split at LF (CRLF is fine).
+    """The numbered lines of a JSON Lines text, split at LF, CRLF or CR.
 
     Not `str.splitlines()`: that also splits at U+2028, U+0085 and other characters a JSON
     string may hold as they are, which would cut a valid record in two.
     """
-    return [(n, line.removesuffix("\r")) for n, line in enumerate(text.split("\n"), start=1)]
+    return list(enumerate(_LINE_END.split(text), start=1))
 
 
 def parse_json_line(line: str, limit: int = MAX_NESTING) -> tuple[Any, str | None]:
@@ -176,7 +181,11 @@ def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
         try:
             # Read-only mode parses a sheet only while it is iterated, so a broken sheet
             # raises here, not in load_workbook.
+            cells = 0
             for sheet in workbook.worksheets:
+                # The size a sheet declares may lie: openpyxl would cut the rows below it, or
+                # pad every row to it (A1:XFD1048576 is 17 billion cells from a few bytes).
+                sheet.reset_dimensions()
                 rows_iter = sheet.iter_rows(values_only=True)
                 first = next(rows_iter, None)
                 if first is None:
@@ -184,8 +193,16 @@ def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
                 header = list(first)
                 if "id" not in _normalise_header(header):
                     continue
-                rows = [(n, list(r)) for n, r in enumerate(rows_iter, start=2)]
-                sheets.append((str(sheet.title), header, rows))
+                rows = []
+                for n, r in enumerate(rows_iter, start=2):
+                    cells += len(r) + 1  # an empty row between two far apart costs too
+                    if cells > MAX_XLSX_CELLS:
+                        return [], [Problem(label, n, None, f"more than {MAX_XLSX_CELLS:,} "
+                                            "cells; split the workbook")]
+                    rows.append((n, list(r)))
+                # Pad the header to the widest row, so a value right of it is named by column.
+                width = max([len(header), *(len(r) for _, r in rows)])
+                sheets.append((str(sheet.title), header + [None] * (width - len(header)), rows))
             several = len(workbook.worksheets) > 1
         finally:
             workbook.close()

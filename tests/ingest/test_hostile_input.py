@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -367,3 +368,74 @@ def test_odd_rdf_terms_are_problems_and_rdflib_logs_nothing(
     assert [p.message.split(" (in")[0] for p in problems] == [
         "control character U+001B is not allowed"]
     assert [p.message.split(":")[0] for p in more] == ["not a valid RDF term"]
+
+
+def test_file_names_that_are_not_utf8_or_hold_controls_are_named(kb: KnowledgeBase,
+                                                                 tmp_path: Path) -> None:
+    folder = tmp_path / "invoer"
+    folder.mkdir()
+    for name in (b"x\xff.jsonl", b"esc\x1b[2J.jsonl"):
+        (Path(os.fsdecode(bytes(folder))) / os.fsdecode(name)).write_text(
+            json.dumps(ACTOR) + "\n", encoding="utf-8")
+    problems = refused(kb, folder)
+    assert sorted(problems) == sorted([
+        f"{folder}/esc\\u001b[2J.jsonl: control character U+001B is not allowed in the file's "
+        "path (not UTF-8, or a control character); rename it",
+        f"{folder}/x\\udcff.jsonl: character U+DCFF is not allowed in the file's path (not "
+        "UTF-8, or a control character); rename it",
+    ])
+
+
+def test_json_lines_split_at_cr_lf_and_crlf_only(tmp_path: Path) -> None:
+    a, b, c = (json.dumps({**ACTOR, "id": i, "title": f"T\u2028\u0085{i}"}, ensure_ascii=False)
+               for i in "abc")
+    f = write(tmp_path / "r.jsonl", f"{a}\r{b}\r\n\n{c}\n")
+    records, problems = read_jsonl(f, "r.jsonl")
+    assert problems == []
+    assert [(r.line, r.data["id"]) for r in records] == [(1, "a"), (2, "b"), (4, "c")]
+
+
+def small_workbook(rows: int = 1) -> bytes:
+    buffer = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.active.append(["id", "type", "title"])
+    for n in range(rows):
+        wb.active.append([f"a-{n}", "actor", f"A{n}"])
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_workbook_declaring_a_huge_sheet_is_read_quickly(tmp_path: Path) -> None:
+    """A1:XFD1048576 made openpyxl pad every row to 16,384 cells: a hang from a tiny file."""
+    f = tmp_path / "x.xlsx"
+    rewrite_part(small_workbook(), f, "xl/worksheets/sheet1.xml", lambda xml: re.sub(
+        rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml).replace(
+        b"</sheetData>", b'<row r="5000"><c r="XFD5000" t="inlineStr"><is><t>z</t></is></c>'
+                         b"</row></sheetData>"))
+    assert f.stat().st_size < 10_000
+    records, problems = read_xlsx(f, "x.xlsx")
+    assert [r.data["id"] for r in records] == ["a-0"]
+    assert [str(p) for p in problems] == [
+        "x.xlsx:5000: a value in column 16384, which has no name in the header row"]
+
+
+def test_a_sheet_declaring_too_few_rows_loses_none(tmp_path: Path) -> None:
+    f = tmp_path / "x.xlsx"
+    rewrite_part(small_workbook(3), f, "xl/worksheets/sheet1.xml", lambda xml: re.sub(
+        rb'<dimension ref="[^"]*"', b'<dimension ref="A1:B2"', xml))
+    records, problems = read_xlsx(f, "x.xlsx")
+    assert problems == []
+    assert [(r.line, r.data) for r in records] == [
+        (n + 2, {"id": f"a-{n}", "type": "actor", "title": f"A{n}"}) for n in range(3)]
+
+
+def test_a_workbook_with_too_many_cells_is_refused(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.readers
+
+    monkeypatch.setattr(ingest.readers, "MAX_XLSX_CELLS", 10)
+    f = tmp_path / "x.xlsx"
+    f.write_bytes(small_workbook(5))
+    records, problems = read_xlsx(f, "x.xlsx")
+    assert records == []
+    assert [str(p) for p in problems] == ["x.xlsx:4: more than 10 cells; split the workbook"]
