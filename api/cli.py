@@ -197,8 +197,9 @@ def parse_batch(text: str, label: str, filters: dict[str, str], k: int
                 ) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
     """Questions of a batch text with their line numbers, and a message per bad line.
 
-    Lines are split at LF only and each is checked for nesting depth before it is parsed, like
-    a JSON Lines file for ingest; text with characters XML forbids (a NUL) is refused.
+    Lines are split at line ends (not at U+2028, which a JSON string may hold) and each is
+    checked for nesting depth before it is parsed, like a JSON Lines file for ingest; text with
+    characters XML forbids (a NUL) is refused.
     """
     from ingest.readers import json_lines, parse_json_line
     from kg.xmlchars import xml_forbidden_char, xml_forbidden_message

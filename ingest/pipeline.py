@@ -77,6 +77,7 @@ def _walk(root: Path) -> tuple[list[Path], list[Problem]]:
     followed, links to directories are not (no cycles, no leaving the tree)."""
     files: list[Path] = []
     problems: list[Problem] = []
+
     def unreadable(exc: OSError) -> None:
         problems.append(Problem(str(exc.filename), None, None,
                                 f"cannot read the directory: {exc.strerror}"))

@@ -147,22 +147,31 @@ def read_csv(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
 
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+MAX_XLSX_BYTES = 512 * 1024 * 1024
+"""The most a workbook may unpack to (a zip bomb of a few KiB unpacks to gigabytes)."""
 
 
-def _declares_entities(path: Path) -> str | None:
-    """The first XML part of a workbook that has a DTD, or None.
+def _unsafe_workbook(path: Path) -> str | None:
+    """Why a workbook must not be handed to openpyxl, or None.
 
-    A workbook is XML in a zip; a DTD there can only serve entity tricks (an external entity
-    that reads a local file, or a billion-laughs expansion). The standard library parser
-    openpyxl uses resolves neither, but openpyxl switches to lxml when it is installed, so the
-    rule does not depend on what else is installed. A DTD sits in the prolog, so the first KiB
-    of each part is enough.
+    A workbook is XML in a zip. A DTD in any part can only serve entity tricks (an external
+    entity that reads a local file, or a billion-laughs expansion): the standard library parser
+    openpyxl uses resolves neither, but openpyxl switches to lxml when that is installed, so
+    every part is searched (comments or blanks can push a DTD far down the prolog). The zip
+    directory's sizes bound what each part unpacks to, so their sum stops a zip bomb.
     """
     with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
+        infos = archive.infolist()
+        if sum(info.file_size for info in infos) > MAX_XLSX_BYTES:
+            return f"unpacks to more than {MAX_XLSX_BYTES // 2**20} MiB"
+        for info in infos:
             with archive.open(info) as member:
-                if _DTD.search(member.read(4096)):
-                    return info.filename
+                tail = b""
+                while chunk := member.read(1 << 20):
+                    if _DTD.search(tail + chunk):
+                        return f"{info.filename} declares XML entities (a DTD), which is not " \
+                               "allowed"
+                    tail = chunk[-16:]
     return None
 
 
@@ -172,10 +181,9 @@ def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
 
     sheets: list[tuple[str, list[Any], list[tuple[int, list[Any]]]]] = []
     try:
-        part = _declares_entities(path)
-        if part is not None:
-            return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {part} "
-                                "declares XML entities (a DTD), which is not allowed")]
+        unsafe = _unsafe_workbook(path)
+        if unsafe is not None:
+            return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {unsafe}")]
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True,
                                           keep_links=False)  # links to other workbooks
         try:

@@ -304,9 +304,10 @@ def rewrite_part(workbook: bytes, target: Path, part: str, change: Callable[[byt
             dst.writestr(info, change(data) if info.filename == part else data)
 
 
+@pytest.mark.parametrize("padding", [b"", b"<!-- x -->" + b" " * 3_000_000], ids=["", "far"])
 @pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml",
                                   "[Content_Types].xml"])
-def test_workbook_entities_are_never_resolved(tmp_path: Path, part: str) -> None:
+def test_workbook_entities_are_never_resolved(tmp_path: Path, part: str, padding: bytes) -> None:
     """XXE: an external entity that reads a local file, or a billion-laughs expansion."""
     secret = write(tmp_path / "geheim.txt", "GEHEIM")
     buffer = io.BytesIO()
@@ -320,7 +321,7 @@ def test_workbook_entities_are_never_resolved(tmp_path: Path, part: str) -> None
 
     def inject(xml: bytes) -> bytes:
         head, sep, rest = xml.partition(b"?>")
-        xml = head + sep + dtd + rest if sep else dtd + xml
+        xml = head + sep + padding + dtd + rest if sep else padding + dtd + xml
         return xml.replace(b"PLACEHOLDER", b"&e;&b;")
 
     rewrite_part(buffer.getvalue(), f, part, inject)
@@ -439,3 +440,22 @@ def test_a_workbook_with_too_many_cells_is_refused(tmp_path: Path,
     records, problems = read_xlsx(f, "x.xlsx")
     assert records == []
     assert [str(p) for p in problems] == ["x.xlsx:4: more than 10 cells; split the workbook"]
+
+
+def test_a_zip_bomb_workbook_is_refused_before_unpacking(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.readers
+
+    assert ingest.readers.MAX_XLSX_BYTES == 512 * 2**20
+    monkeypatch.setattr(ingest.readers, "MAX_XLSX_BYTES", 2**20)  # the same rule, smaller
+    f = tmp_path / "bom.xlsx"
+    with zipfile.ZipFile(io.BytesIO(small_workbook())) as src, \
+            zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info), zipfile.ZIP_DEFLATED)
+        dst.writestr("xl/padding.xml", b" " * 2**21, zipfile.ZIP_DEFLATED)
+    assert f.stat().st_size < 20_000
+    records, problems = read_xlsx(f, "bom.xlsx")
+    assert records == []
+    assert [str(p) for p in problems] == [
+        "bom.xlsx: not a readable .xlsx workbook: unpacks to more than 1 MiB"]
