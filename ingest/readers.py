@@ -11,6 +11,7 @@ import io
 import json
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ def _rows_to_records(
     problems: list[Problem] = []
     if "id" not in header:
         return [], [Problem(label, 1, None, f"no 'id' column in the header ({', '.join(header)})")]
-    dupes = {h for h in header if h and header.count(h) > 1}
+    dupes = {h for h, n in Counter(header).items() if h and n > 1}  # linear: wide headers
     if dupes:
         problems.append(Problem(label, 1, None, f"duplicate columns: {', '.join(sorted(dupes))}"))
     records = []

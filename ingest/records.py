@@ -78,13 +78,13 @@ class Record(BaseModel):
         if isinstance(value, str):
             value = value.split("|")
         if isinstance(value, list | tuple):
-            out: list[str] = []
+            out: dict[str, None] = {}  # ordered and linear, also for a list of 100,000
             for v in value:
                 if not isinstance(v, str | int):
                     raise ValueError("must be a list of strings")
                 s = str(v).strip()
-                if s and s not in out:
-                    out.append(s)
+                if s:
+                    out[s] = None
             return tuple(out)
         return value
 

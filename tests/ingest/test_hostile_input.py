@@ -459,3 +459,15 @@ def test_a_zip_bomb_workbook_is_refused_before_unpacking(tmp_path: Path,
     assert records == []
     assert [str(p) for p in problems] == [
         "bom.xlsx: not a readable .xlsx workbook: unpacks to more than 1 MiB"]
+
+
+def test_wide_headers_and_long_lists_take_linear_time(tmp_path: Path) -> None:
+    """Both were quadratic: 200,000 columns or list items would run for hours."""
+    n = 200_000
+    f = write(tmp_path / "w.csv", ",".join(["id", "type", "title", *(f"c{i}" for i in range(n))])
+              + "\na,actor,A\n")
+    records, problems = read_csv(f, "w.csv")
+    assert len(records) == 1 and problems == []
+    raw = RawRecord("x", 1, {**ACTOR, "alt_labels": [f"l{i % (n // 2)}" for i in range(n)]})
+    record, problems = validate(raw)
+    assert record is not None and len(record.alt_labels) == n // 2
