@@ -193,47 +193,67 @@ def _print_hits(result: Any) -> None:
         typer.echo(f"    waarom: {h.explanation}")
 
 
-def _read_batch(path: Path, filters: dict[str, str], k: int
-                ) -> list[tuple[int, dict[str, Any]]]:
-    """Questions of a batch file with their line numbers; every bad line is reported at once."""
+def parse_batch(text: str, label: str, filters: dict[str, str], k: int
+                ) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    """Questions of a batch text with their line numbers, and a message per bad line.
+
+    Lines are split at line ends (not at U+2028, which a JSON string may hold) and each is
+    checked for nesting depth before it is parsed, like a JSON Lines file for ingest; text with
+    characters XML forbids (a NUL) is refused.
+    """
+    from ingest.readers import json_lines, parse_json_line
+    from kg.xmlchars import xml_forbidden_char, xml_forbidden_message
     from search.engine import FILTERS
 
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {path}: {exc}", 2) from None
     out, problems = [], []
-    for n, line in enumerate(lines, start=1):
+    for n, line in json_lines(text):
         if not line.strip():
             continue
-        try:
-            q = json.loads(line)
-        except ValueError as exc:
-            problems.append(f"{path}:{n}: malformed JSON: {exc}")
+        q, error = parse_json_line(line)
+        if error is not None:
+            problems.append(f"{label}:{n}: {error}")
             continue
         if not isinstance(q, dict):
-            problems.append(f"{path}:{n}: a line must hold one JSON object")
+            problems.append(f"{label}:{n}: a line must hold one JSON object")
             continue
         nested = q.get("filters", {})
         if not isinstance(nested, dict):
-            problems.append(f"{path}:{n}: filters: must be an object like {{\"theme\": \"water\"}}")
+            problems.append(f"{label}:{n}: filters: must be an object like "
+                            '{"theme": "water"}')
             continue
         merged = {**filters, **nested, **{f: q[f] for f in FILTERS if f in q}}
         bad = sorted(set(nested) - set(FILTERS))
         if bad:
-            problems.append(f"{path}:{n}: filters: unknown {', '.join(bad)}; use "
+            problems.append(f"{label}:{n}: filters: unknown {', '.join(bad)}; use "
                             f"{', '.join(FILTERS)}")
         if not isinstance(q.get("query"), str) or not q["query"].strip():
-            problems.append(f"{path}:{n}: query: needs a non-empty string")
+            problems.append(f"{label}:{n}: query: needs a non-empty string")
         qk = q.get("k", k)
         if isinstance(qk, bool) or not isinstance(qk, int) or not 1 <= qk <= 100:
-            problems.append(f"{path}:{n}: k: must be a whole number from 1 to 100")
+            problems.append(f"{label}:{n}: k: must be a whole number from 1 to 100")
         if not all(isinstance(v, str | int) for v in merged.values()):
-            problems.append(f"{path}:{n}: filters: values must be strings")
+            problems.append(f"{label}:{n}: filters: values must be strings")
+        for name, value in (("query", q.get("query")), ("qid", q.get("qid")), *merged.items()):
+            char = xml_forbidden_char(value) if isinstance(value, str) else None
+            if char is not None:
+                problems.append(f"{label}:{n}: {name}: {xml_forbidden_message(char)}")
         out.append((n, {**{f: str(v) for f, v in merged.items()}, "query": q.get("query"),
                         "qid": q.get("qid"), "k": qk}))
+    return out, problems
+
+
+def _read_batch(path: Path, filters: dict[str, str], k: int
+                ) -> list[tuple[int, dict[str, Any]]]:
+    """Questions of a batch file with their line numbers; every bad line is reported at once."""
+    from kg.xmlchars import escape_xml_forbidden
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {path}: {exc}", 2) from None
+    out, problems = parse_batch(text, str(path), filters, k)
     if problems:
-        raise fail("\n".join(problems), 2)
+        raise fail(escape_xml_forbidden("\n".join(problems)), 2)
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -28,6 +29,7 @@ from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_rem
 from kg import queries
 from kg.errors import IngestError, Problem
 from kg.store import Store, to_ox
+from kg.xmlchars import xml_forbidden_char, xml_forbidden_message
 
 Progress = Callable[[str, int, int], None]
 
@@ -63,20 +65,66 @@ class IngestReport:
         return sorted({i for f in self.files for i in getattr(f, kind)})
 
 
+def named_path(path: Path) -> Path:
+    """The absolute path of a file as the user named it: its directories resolved, but a
+    symbolic link keeps its own name (so `x.jsonl -> blob` is read as JSON Lines)."""
+    path = path.absolute()
+    return path.parent.resolve() / path.name
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Problem]]:
+    """Supported files below a directory: hidden entries are skipped, links to files are
+    followed, links to directories are not (no cycles, no leaving the tree)."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+
+    def unreadable(exc: OSError) -> None:
+        problems.append(Problem(str(exc.filename), None, None,
+                                f"cannot read the directory: {exc.strerror}"))
+
+    for folder, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            p = Path(folder, name)
+            if name.startswith(".") or p.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if not p.is_file():
+                problems.append(_not_a_file(p))
+                continue
+            if p.suffix.lower() in (".md", ".markdown") and not _front_matter_or_unreadable(p):
+                continue  # READMEs and notes beside the data are not records
+            files.append(p)
+    return files, problems
+
+
+def _front_matter_or_unreadable(path: Path) -> bool:
+    try:
+        return has_front_matter(path)
+    except OSError:
+        return True  # reading it reports the problem
+
+
+def _not_a_file(path: Path) -> Problem:
+    if path.is_symlink() and not path.exists():
+        return Problem(str(path), None, None, "a symbolic link to a file that does not exist")
+    if path.exists():
+        return Problem(str(path), None, None, "not a regular file")
+    return Problem(str(path), None, None, "no such file or directory")
+
+
 def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
-    """The files to ingest: the paths given and every supported file below a directory."""
+    """The files to ingest: the paths given and every supported file below a directory.
+
+    Each file keeps the name it was given by (see `named_path`), which decides its format; a
+    file reached twice (by two names, or a file and its directory) is read once.
+    """
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                if not p.is_file() or p.suffix.lower() not in SUPPORTED_SUFFIXES:
-                    continue
-                if any(part.startswith(".") for part in p.relative_to(path).parts):
-                    continue
-                if p.suffix.lower() in (".md", ".markdown") and not has_front_matter(p):
-                    continue  # READMEs and notes beside the data are not records
-                files.append(p)
+            found, more = _walk(path)
+            files += found
+            problems += more
         elif path.is_file():
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 problems.append(Problem(str(path), None, None, "unsupported file type; use "
@@ -84,14 +132,26 @@ def discover(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
             else:
                 files.append(path)
         else:
-            problems.append(Problem(str(path), None, None, "no such file or directory"))
-    unique = list(dict.fromkeys(p.resolve() for p in files))
-    return unique, problems
+            problems.append(_not_a_file(path))
+    unique: dict[Path, Path] = {}
+    for p in files:
+        named = named_path(p)
+        # The path is stored (wk:sourceFile) and printed: a name that is not UTF-8 (Python
+        # holds its bytes as lone surrogates) or has control characters cannot be.
+        char = xml_forbidden_char(str(named))
+        if char is not None:
+            problems.append(Problem(str(named), None, None, f"{xml_forbidden_message(char)} "
+                                    "in the file's path (not UTF-8, or a control character); "
+                                    "rename it"))
+            continue
+        unique.setdefault(p.resolve(), named)
+    return list(unique.values()), list(dict.fromkeys(problems))
 
 
 def graph_iri(base_iri: str, path: Path) -> str:
-    """The named graph of a source file: stable for its absolute path."""
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:10]
+    """The named graph of a source file: stable for its absolute path (as named, see
+    `named_path`)."""
+    digest = hashlib.sha256(str(named_path(path)).encode()).hexdigest()[:10]
     stem = re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "file"
     return f"{base_iri}graph/{stem}-{digest}"
 
@@ -120,7 +180,12 @@ class Ingestor:
         for n, path in enumerate(files, start=1):
             self.progress("read", n, len(files))
             giri = graph_iri(self.base_iri, path)
-            digest = _content_hash(path)
+            try:
+                digest = _content_hash(path)
+            except OSError as exc:
+                problems.append(Problem(label(path), None, None,
+                                        f"cannot read the file: {exc.strerror}"))
+                continue
             old = existing.get(giri)
             if old and old.content_hash == digest and not force:
                 reports.append(FileReport(str(path), giri, "unchanged", old.record_count))
@@ -182,12 +247,16 @@ class Ingestor:
 
     def _read(self, path: Path, label: str) -> tuple[list[RawRecord], Graph | None,
                                                      list[Problem]]:
-        suffix = path.suffix.lower()
+        suffix = path.suffix.lower()  # of the name given, not of a link's target
         if suffix in RDF_SUFFIXES:
             from ingest.rdf_input import read_rdf
 
             return read_rdf(path, label, RDF_SUFFIXES[suffix], self.base_iri)
-        raws, problems = READERS[suffix](path, label)
+        reader = READERS.get(suffix)
+        if reader is None:
+            return [], None, [Problem(label, None, None, "unsupported file type; use one of "
+                                      f"{', '.join(SUPPORTED_SUFFIXES)}")]
+        raws, problems = reader(path, label)
         return raws, None, problems
 
     def _build_graphs(

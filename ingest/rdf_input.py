@@ -8,12 +8,20 @@ refused, so a file cannot rewrite records it does not deliver.
 
 from __future__ import annotations
 
+import json
+import logging
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import rdflib.plugins.shared.jsonld.context as jsonld_context
+import rdflib.plugins.shared.jsonld.util as jsonld_util
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
+from rdflib.term import Node
 
+from ingest.limits import json_too_deep, nesting_message, turtle_too_deep
+from ingest.readers import decode_utf8
 from ingest.records import RawRecord
 from kg.errors import Problem
 from kg.namespaces import (
@@ -24,6 +32,8 @@ from kg.namespaces import (
     SCHEMA,
     WK,
 )
+from kg.store import to_ox
+from kg.xmlchars import escape_xml_forbidden, xml_forbidden_char, xml_forbidden_message
 
 _LIST = {
     DCTERMS.subject: "themes", WK.involves: "actors", WK.addresses: "thresholds",
@@ -62,15 +72,218 @@ def _value(term: Any, field: str, base_iri: str) -> tuple[Any, str | None]:
     return None, f"{term} must be a literal"
 
 
+class RemoteContextRefused(Exception):
+    """rdflib tried to load a JSON-LD context from a URL or a file during our parse."""
+
+    def __init__(self, source: object) -> None:
+        super().__init__(f"loading the context {str(source)[:200]!r} is not allowed")
+
+
+# Set while read_rdf parses (per thread and task), so the guards below touch nothing else.
+_in_our_parse: ContextVar[bool] = ContextVar("wijken_rdf_parse", default=False)
+
+
+def _install_fetch_guard() -> None:
+    """Make rdflib's JSON-LD context loading raise instead of fetching during our parse.
+
+    rdflib loads a remote `@context` or `@import` through `source_to_json` of its context
+    module, which opens URLs and local files alike (`create_input_source`). Both are wrapped
+    once per process; outside our parse (`_in_our_parse` unset) they behave as before.
+    """
+    for module, name in ((jsonld_context, "source_to_json"), (jsonld_util, "create_input_source")):
+        original = getattr(module, name)
+        if getattr(original, "_wijken_guard", False):
+            continue
+
+        def guarded(source: Any = None, *args: Any, _original: Any = original,
+                    **kwargs: Any) -> Any:
+            if _in_our_parse.get():
+                raise RemoteContextRefused(source)
+            return _original(source, *args, **kwargs)
+
+        guarded._wijken_guard = True  # type: ignore[attr-defined]
+        setattr(module, name, guarded)
+
+
+_install_fetch_guard()
+
+
+class _QuietDuringOurParse(logging.Filter):
+    """Drops rdflib's log warnings (an odd IRI, an ill-typed literal) during our parse: they
+    echo the input, control characters and all, to the terminal; the terms the store cannot
+    hold are reported as problems by `_triple_problems` instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _in_our_parse.get()
+
+
+for _name in ("rdflib.term", "rdflib.graph", "rdflib"):
+    logging.getLogger(_name).addFilter(_QuietDuringOurParse())
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return repr(text if len(text) <= 200 else text[:200] + "…")
+
+
+def remote_contexts(document: Any) -> list[tuple[str, Any]]:
+    """(keyword, value) of every context reference in a JSON-LD document that is not embedded.
+
+    A `@context` may be an object (or null) written in the file; a string (an IRI, or a path
+    relative to the file), or a list holding one, would make the processor load it from
+    elsewhere, and so would any `@import`. Every object is looked at, so scoped contexts in term
+    definitions and contexts of nested nodes are found too.
+    """
+    found: list[tuple[str, Any]] = []
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    items = [value]
+                    while items:  # rdflib flattens nested lists of contexts
+                        item = items.pop(0)
+                        if isinstance(item, list):
+                            items[:0] = item
+                        elif item is not None and not isinstance(item, dict):
+                            found.append((key, item))
+                elif key == "@import":
+                    found.append((key, value))
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return found
+
+
+def _line_of(text: str, value: Any) -> int | None:
+    """The line of the first place `value` is written in `text` (best effort)."""
+    for ascii_only in (False, True):
+        index = text.find(json.dumps(value, ensure_ascii=ascii_only))
+        if index >= 0:
+            return text.count("\n", 0, index) + 1
+    return None
+
+
+def _context_problems(label: str, text: str, document: Any) -> list[Problem]:
+    problems = []
+    for keyword, value in remote_contexts(document):
+        line = _line_of(text, value)
+        if keyword == "@import":
+            message = f"importing the context {_short(value)} is not allowed"
+        elif isinstance(value, str):
+            kind = "remote" if value.lower().startswith(("http:", "https:")) else "external"
+            message = f"{kind} context {_short(value)} is not allowed"
+        else:
+            message = f"a context must be an object, not {_short(value)}"
+        problems.append(Problem(label, line, keyword, f"{message}; embed the context in the file"))
+    return problems
+
+
+def _parse(graph: Graph, text: str, fmt: str, base: str, label: str) -> list[Problem]:
+    """Parse `text` into `graph` without letting the parser read anything but `text`."""
+    if fmt == "json-ld":
+        deep = json_too_deep(text)
+        if deep is not None:
+            return [Problem(label, deep, None, nesting_message())]
+        try:
+            document = json.loads(text)
+        except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
+            return [Problem(label, getattr(exc, "lineno", None), None,
+                            f"malformed json-ld: {getattr(exc, 'msg', exc)}")]
+        if not isinstance(document, dict | list):
+            return [Problem(label, 1, None, "malformed json-ld: the document must be a JSON "
+                                            "object or array")]
+        problems = _context_problems(label, text, document)
+        if problems:
+            return problems
+        # The parsed document, not the path: rdflib never opens a source of its own.
+        data = document if isinstance(document, dict) else {"@graph": document}
+        parse_json_ld(graph, data, base)
+    else:
+        deep = turtle_too_deep(text)
+        if deep is not None:
+            return [Problem(label, deep, None, nesting_message())]
+        token = _in_our_parse.set(True)
+        try:
+            graph.parse(data=text, format=fmt, publicID=base)
+        finally:
+            _in_our_parse.reset(token)
+    return []
+
+
+def parse_json_ld(graph: Graph, document: dict[str, Any], base: str) -> None:
+    """Parse a JSON-LD document into `graph`; loading any context from elsewhere raises.
+
+    `RemoteContextRefused` is raised for a remote or file context even if it was not caught
+    by `remote_contexts` first (defence in depth).
+    """
+    token = _in_our_parse.set(True)
+    try:
+        graph.parse(data=document, format="json-ld", publicID=base)
+    finally:
+        _in_our_parse.reset(token)
+
+
+def _term_problem(term: Node) -> str | None:
+    """Why a parsed term cannot be stored, or None: a forbidden character, an invalid IRI."""
+    texts = [str(term)]
+    if isinstance(term, Literal):
+        texts += [term.language or "", str(term.datatype or "")]
+    for text in texts:
+        char = xml_forbidden_char(text)
+        if char is not None:
+            return xml_forbidden_message(char)
+    try:
+        to_ox(term)
+        if isinstance(term, Literal) and term.datatype is not None:
+            to_ox(term.datatype)
+    except (ValueError, TypeError) as exc:
+        return f"not a valid RDF term: {exc}"
+    return None
+
+
+def _triple_problems(graph: Graph, label: str) -> list[Problem]:
+    """Terms the store could not hold, or should not, each problem reported once.
+
+    A literal of a record field is named like the field's other problems (`file <iri>: title:
+    ...`); anything else is named by its triple.
+    """
+    found: dict[str, Problem] = {}
+    for triple in graph:
+        for position, term in enumerate(triple):
+            error = _term_problem(term)
+            if error is None:
+                continue
+            s, p, _ = (escape_xml_forbidden(str(t))[:200] for t in triple)
+            field = _LIST.get(triple[1]) or _SINGLE.get(triple[1])  # type: ignore[call-overload]
+            if position == 2 and field is not None:
+                problem = Problem(f"{label} <{s}>", None, field, error)
+            else:
+                problem = Problem(label, None, None, f"{error} (in a triple <{s}> <{p}> ...)")
+            found.setdefault(str(problem), problem)
+    return list(found.values())
+
+
 def read_rdf(path: Path, label: str, fmt: str, base_iri: str
              ) -> tuple[list[RawRecord], Graph, list[Problem]]:
     """Records, the extra triples to keep, and problems of one RDF file."""
+    text, problems = decode_utf8(path, label)
+    if text is None:
+        return [], Graph(), problems
     graph = Graph()
     try:
-        graph.parse(path, format=fmt)
+        problems = _parse(graph, text, fmt, path.absolute().as_uri(), label)
+    except RemoteContextRefused as exc:
+        problems = [Problem(label, None, "@context", f"{exc}; embed the context in the file")]
+    except RecursionError:
+        problems = [Problem(label, None, None, nesting_message())]
     except Exception as exc:  # rdflib raises parser-specific types
-        return [], Graph(), [Problem(label, None, None, f"malformed {fmt}: {exc}")]
-    problems: list[Problem] = []
+        problems = [Problem(label, None, None, f"malformed {fmt}: {exc}")]
+    if not problems:
+        problems = _triple_problems(graph, label)
+    if problems:
+        return [], Graph(), problems
     extra = Graph()
     records: list[RawRecord] = []
     items = {s: CLASS_TO_TYPE[o] for s, o in graph.subject_objects(RDF.type)

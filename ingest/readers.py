@@ -10,22 +10,31 @@ import csv
 import io
 import json
 import re
+import zipfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ingest.limits import MAX_NESTING, json_too_deep, nesting_message, yaml_too_deep
 from ingest.records import RawRecord
 from kg.errors import Problem
 
 Reader = Callable[[Path, str], tuple[list[RawRecord], list[Problem]]]
 RDF_SUFFIXES = {".ttl": "turtle", ".jsonld": "json-ld", ".json-ld": "json-ld", ".nt": "nt"}
+MAX_XLSX_CELLS = 10_000_000
+"""The most cells (empty rows count one) a workbook may have: a zip of repetitive XML is tiny."""
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.DOTALL | re.MULTILINE)
 
 
-def _decode(path: Path, label: str) -> tuple[str | None, list[Problem]]:
-    data = path.read_bytes()
+def decode_utf8(path: Path, label: str) -> tuple[str | None, list[Problem]]:
+    """The text of a UTF-8 file (a BOM is dropped), or the problem naming the first bad line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(label, None, None, f"cannot read the file: {exc.strerror}")]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as exc:
@@ -34,20 +43,42 @@ def _decode(path: Path, label: str) -> tuple[str | None, list[Problem]]:
                                                  "file as UTF-8")]
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def json_lines(text: str) -> list[tuple[int, str]]:
+    """The numbered lines of a JSON Lines text, split at LF, CRLF or CR.
+
+    Not `str.splitlines()`: that also splits at U+2028, U+0085 and other characters a JSON
+    string may hold as they are, which would cut a valid record in two.
+    """
+    return list(enumerate(_LINE_END.split(text), start=1))
+
+
+def parse_json_line(line: str, limit: int = MAX_NESTING) -> tuple[Any, str | None]:
+    """One JSON value, or the reason it cannot be read (bounded nesting, no exception)."""
+    if json_too_deep(line, limit) is not None:
+        return None, nesting_message(limit)
+    try:
+        return json.loads(line), None
+    except json.JSONDecodeError as exc:
+        return None, f"malformed JSON: {exc.msg} (column {exc.colno})"
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        return None, f"malformed JSON: {exc}"
+
+
 def read_jsonl(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """JSON Lines: one JSON object per line; blank lines are skipped."""
-    text, problems = _decode(path, label)
+    text, problems = decode_utf8(path, label)
     if text is None:
         return [], problems
     records: list[RawRecord] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in json_lines(text):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(label, number, None, f"malformed JSON: {exc.msg} "
-                                                         f"(column {exc.colno})"))
+        data, error = parse_json_line(line)
+        if error is not None:
+            problems.append(Problem(label, number, None, error))
             continue
         if not isinstance(data, dict):
             problems.append(Problem(label, number, None, "a line must hold one JSON object"))
@@ -66,7 +97,7 @@ def _rows_to_records(
     problems: list[Problem] = []
     if "id" not in header:
         return [], [Problem(label, 1, None, f"no 'id' column in the header ({', '.join(header)})")]
-    dupes = {h for h in header if h and header.count(h) > 1}
+    dupes = {h for h, n in Counter(header).items() if h and n > 1}  # linear: wide headers
     if dupes:
         problems.append(Problem(label, 1, None, f"duplicate columns: {', '.join(sorted(dupes))}"))
     records = []
@@ -92,7 +123,7 @@ def _rows_to_records(
 
 def read_csv(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """CSV in UTF-8 with a header row; the delimiter (`,` or `;`) is taken from the header."""
-    text, problems = _decode(path, label)
+    text, problems = decode_utf8(path, label)
     if text is None:
         return [], problems
     first = text.split("\n", 1)[0]
@@ -116,33 +147,83 @@ def read_csv(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     return records, problems + more
 
 
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+MAX_XLSX_BYTES = 512 * 1024 * 1024
+"""The most a workbook may unpack to (a zip bomb of a few KiB unpacks to gigabytes)."""
+
+
+def _unsafe_workbook(path: Path) -> str | None:
+    """Why a workbook must not be handed to openpyxl, or None.
+
+    A workbook is XML in a zip. A DTD in any part can only serve entity tricks (an external
+    entity that reads a local file, or a billion-laughs expansion): the standard library parser
+    openpyxl uses resolves neither, but openpyxl switches to lxml when that is installed, so
+    every part is searched (comments or blanks can push a DTD far down the prolog). The zip
+    directory's sizes bound what each part unpacks to, so their sum stops a zip bomb.
+    """
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if sum(info.file_size for info in infos) > MAX_XLSX_BYTES:
+            return f"unpacks to more than {MAX_XLSX_BYTES // 2**20} MiB"
+        for info in infos:
+            with archive.open(info) as member:
+                tail = b""
+                while chunk := member.read(1 << 20):
+                    if _DTD.search(tail + chunk):
+                        return f"{info.filename} declares XML entities (a DTD), which is not " \
+                               "allowed"
+                    tail = chunk[-16:]
+    return None
+
+
 def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """Excel workbook: every sheet whose first row has an `id` column; rows are records."""
     import openpyxl  # slow import, only when a workbook is read
 
+    sheets: list[tuple[str, list[Any], list[tuple[int, list[Any]]]]] = []
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
+        unsafe = _unsafe_workbook(path)
+        if unsafe is not None:
+            return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {unsafe}")]
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True,
+                                          keep_links=False)  # links to other workbooks
+        try:
+            # Read-only mode parses a sheet only while it is iterated, so a broken sheet
+            # raises here, not in load_workbook.
+            cells = 0
+            for sheet in workbook.worksheets:
+                # The size a sheet declares may lie: openpyxl would cut the rows below it, or
+                # pad every row to it (A1:XFD1048576 is 17 billion cells from a few bytes).
+                sheet.reset_dimensions()
+                rows_iter = sheet.iter_rows(values_only=True)
+                first = next(rows_iter, None)
+                if first is None:
+                    continue
+                header = list(first)
+                if "id" not in _normalise_header(header):
+                    continue
+                rows = []
+                for n, r in enumerate(rows_iter, start=2):
+                    cells += len(r) + 1  # an empty row between two far apart costs too
+                    if cells > MAX_XLSX_CELLS:
+                        return [], [Problem(label, n, None, f"more than {MAX_XLSX_CELLS:,} "
+                                            "cells; split the workbook")]
+                    rows.append((n, list(r)))
+                # Pad the header to the widest row, so a value right of it is named by column.
+                width = max([len(header), *(len(r) for _, r in rows)])
+                sheets.append((str(sheet.title), header + [None] * (width - len(header)), rows))
+            several = len(workbook.worksheets) > 1
+        finally:
+            workbook.close()
+    except Exception as exc:  # zipfile and openpyxl raise many types for a broken file
         return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {exc}")]
     records: list[RawRecord] = []
     problems: list[Problem] = []
-    try:
-        sheets = workbook.worksheets
-        for sheet in sheets:
-            rows_iter = sheet.iter_rows(values_only=True)
-            first = next(rows_iter, None)
-            if first is None:
-                continue
-            header = _normalise_header(list(first))
-            if "id" not in header:
-                continue
-            sheet_label = label if len(sheets) == 1 else f"{label}[{sheet.title}]"
-            rows = [(n, list(r)) for n, r in enumerate(rows_iter, start=2)]
-            got, more = _rows_to_records(sheet_label, header, rows)
-            records += got
-            problems += more
-    finally:
-        workbook.close()
+    for title, header, rows in sheets:
+        sheet_label = f"{label}[{title}]" if several else label
+        got, more = _rows_to_records(sheet_label, _normalise_header(header), rows)
+        records += got
+        problems += more
     if not records and not problems:
         problems.append(Problem(label, None, None, "no sheet with an 'id' column"))
     return records, problems
@@ -156,22 +237,30 @@ def has_front_matter(path: Path) -> bool:
 
 def read_markdown(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """Markdown with YAML front matter: the front matter holds the fields, the body is `text`."""
-    text, problems = _decode(path, label)
+    text, problems = decode_utf8(path, label)
     if text is None:
         return [], problems
     match = FRONT_MATTER.match(text)
     if not match:
         return [], [Problem(label, 1, None, "no YAML front matter (a block between '---' lines)")]
+    front = match.group(1)
     try:
-        data = yaml.safe_load(match.group(1))
+        deep = yaml_too_deep(front)
+        if deep is not None:
+            return [], [Problem(label, deep + 1, None, nesting_message())]
+        data = yaml.safe_load(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         return [], [Problem(label, line, None, f"malformed YAML front matter: {exc}")]
+    except ValueError as exc:  # a scalar that looks like a date or int but is none
+        return [], [Problem(label, 1, None, f"malformed YAML front matter: {exc}")]
+    except RecursionError:  # not expected after the depth check; never a traceback
+        return [], [Problem(label, 1, None, nesting_message())]
     if not isinstance(data, dict):
         return [], [Problem(label, 1, None, "the front matter must be a mapping of fields")]
     field_lines = {}
-    for number, line in enumerate(match.group(1).splitlines(), start=2):
+    for number, line in enumerate(front.split("\n"), start=2):
         key = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
         if key:
             field_lines[key.group(1).lower()] = number

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kg.errors import Problem
 from kg.namespaces import RECORD_TYPES
+from kg.xmlchars import escape_xml_forbidden, xml_forbidden_char, xml_forbidden_message
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 RecordType = Literal[
@@ -77,13 +78,13 @@ class Record(BaseModel):
         if isinstance(value, str):
             value = value.split("|")
         if isinstance(value, list | tuple):
-            out: list[str] = []
+            out: dict[str, None] = {}  # ordered and linear, also for a list of 100,000
             for v in value:
                 if not isinstance(v, str | int):
                     raise ValueError("must be a list of strings")
                 s = str(v).strip()
-                if s and s not in out:
-                    out.append(s)
+                if s:
+                    out[s] = None
             return tuple(out)
         return value
 
@@ -174,16 +175,53 @@ class SourceRecord:
     raw: RawRecord
 
 
+def _forbidden_char(value: Any) -> str | None:
+    """The first character XML forbids in a field value (a string or a list of them)."""
+    if isinstance(value, str):
+        return xml_forbidden_char(value)
+    if isinstance(value, bytes | bytearray):  # YAML !!binary; pydantic decodes it to str
+        return xml_forbidden_char(bytes(value).decode("utf-8", "replace"))
+    if isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, str | bytes | bytearray):
+                found = _forbidden_char(item)
+                if found is not None:
+                    return found
+    return None
+
+
+def character_problems(raw: RawRecord, data: dict[str, Any]) -> dict[str, Problem]:
+    """Field name -> the problem of its first forbidden character, keys included.
+
+    Every input format ends up here (CSV, XLSX, JSON Lines, Markdown and the literals of RDF
+    input), so the rule of `kg.xmlchars` is applied once for all of them.
+    """
+    found: dict[str, Problem] = {}
+    for key, value in data.items():
+        name = str(key)
+        char = xml_forbidden_char(name)
+        if char is not None:
+            found[name] = raw.problem(escape_xml_forbidden(name),
+                                      f"{xml_forbidden_message(char)} in a field name")
+            continue
+        char = _forbidden_char(value)
+        if char is not None:
+            found[name] = raw.problem(name, xml_forbidden_message(char))
+    return found
+
+
 def validate(raw: RawRecord) -> tuple[Record | None, list[Problem]]:
     """Validate one raw record; every field problem is reported, not only the first."""
     data = {k: v for k, v in raw.data.items() if not (v is None or v == "")}
-    unknown = sorted(set(data) - set(FIELD_NAMES))
+    bad_chars = character_problems(raw, data)
+    unknown = sorted(set(data) - set(FIELD_NAMES) - set(bad_chars))
     problems = [
         raw.problem(name, f"unknown field; known fields: {', '.join(FIELD_NAMES)}")
         for name in unknown
     ]
-    for name in unknown:
-        data.pop(name)
+    problems += bad_chars.values()
+    for name in [*unknown, *bad_chars]:
+        data.pop(name, None)
     try:
         record = Record.model_validate(data)
     except ValidationError as exc:
@@ -191,9 +229,14 @@ def validate(raw: RawRecord) -> tuple[Record | None, list[Problem]]:
             name = str(err["loc"][0]) if err["loc"] else None
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
+                if name in bad_chars:
+                    continue  # reported above: the value was there, with a bad character
                 message = "is required"
             elif err["type"] == "literal_error":
                 message = f"must be one of: {', '.join(RECORD_TYPES)}"
             problems.append(raw.problem(name, message))
         return None, problems
+    if not problems:
+        # What pydantic made of the values (bytes decoded, numbers as text) is checked too.
+        problems += character_problems(raw, record.model_dump(exclude_none=True)).values()
     return (record if not problems else None), problems

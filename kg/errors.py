@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kg.xmlchars import escape_xml_forbidden
+
 
 class WijkenError(Exception):
     """Base of every error wijken reports to a user."""
@@ -137,9 +139,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        if self.field:
-            return f"{where}: {self.field}: {self.message}"
-        return f"{where}: {self.message}"
+        text = f"{where}: {self.field}: {self.message}" if self.field else \
+            f"{where}: {self.message}"
+        # A file name or a quoted value may hold control characters (a NUL, a terminal escape):
+        # they are shown as \uXXXX, never written to the terminal or a log as they are.
+        return escape_xml_forbidden(text)
 
 
 class IngestError(WijkenError):

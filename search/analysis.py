@@ -57,6 +57,12 @@ DEFAULT_ALGORITHM = "dutch_porter" if "dutch_porter" in Stemmer.algorithms() els
 _VOWELS = frozenset("aeiouy")
 # Bump when the analysis rules change, so saved indexes built with the old rules are refused.
 ANALYZER_VERSION = 1
+# Compound splitting recurses once per part and takes quadratic time in the word's length, so a
+# 5,000-letter "word" (from a pasted blob) ran for seconds and then raised RecursionError. No
+# Dutch compound comes near this length; a longer word is kept whole (stemmed, not split).
+# ANALYZER_VERSION is not bumped for this: only words over the limit analyse differently, which
+# real text does not have, and a bump would make every saved index unreadable.
+MAX_COMPOUND_LETTERS = 64
 
 
 def fold(text: str) -> str:
@@ -247,7 +253,7 @@ class DutchAnalyzer:
 
     def _best_split(self, word: str) -> tuple[str, ...] | None:
         """Best split of ``word`` into at least two known parts, or None."""
-        if len(word) < 2 * self.min_part:
+        if len(word) < 2 * self.min_part or len(word) > MAX_COMPOUND_LETTERS:
             return None
         found = self._split_from(word, 0, {})
         return found[1] if found else None
