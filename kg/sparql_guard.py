@@ -33,6 +33,7 @@ import re
 from dataclasses import dataclass
 
 from kg.errors import ForbiddenQueryError, UserError
+from kg.xmlchars import xml_forbidden_char
 
 FETCHING_KEYWORDS = ("SERVICE", "LOAD")
 QUERY_FORMS = frozenset({"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"})
@@ -71,7 +72,6 @@ _TOKEN = re.compile(
 )
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ASCII_NAME_CHAR = re.compile(r"[A-Za-z0-9_]")
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _STRING_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _FORBIDDEN_WORDS = tuple(w.casefold() for w in FETCHING_KEYWORDS)
 
@@ -213,9 +213,3 @@ def check_update(text: str, *, max_depth: int = DEFAULT_MAX_NESTING) -> SparqlSh
             "SPARQL XML results cannot carry"
         )
     return found
-
-
-def xml_forbidden_char(text: str) -> str | None:
-    """The first character of `text` that XML 1.0 does not allow, or None."""
-    bad = _XML_FORBIDDEN.search(text)
-    return None if bad is None else bad.group()

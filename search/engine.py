@@ -133,7 +133,16 @@ class SearchEngine:
                                        hnsw_threshold=self.settings.hnsw_threshold)
         except VectorIndexError as exc:
             raise SearchIndexError(str(exc)) from exc
-        self._bm25 = BM25Index.load(self.dir / "bm25.json.gz")
+        try:
+            self._bm25 = BM25Index.load(self.dir / "bm25.json.gz")
+        except (OSError, ValueError) as exc:
+            # BM25 is derived from the documents alone (no model): a writable process rebuilds
+            # one written by another analyzer version, or lost, instead of refusing to search.
+            if self.kb.read_only:
+                raise SearchIndexError(f"the BM25 index cannot be used ({exc}); run "
+                                       "`wijken reindex`") from exc
+            self._bm25 = _build_bm25(load_documents(self.kb.store))
+            self._bm25.save(self.dir / "bm25.json.gz")
         self._vectors = vectors
         self._state = state
         self._docs = load_documents(self.kb.store)

@@ -678,3 +678,28 @@ def test_an_index_left_behind_by_a_crash_is_reconciled_by_the_next_ingest(
         assert ids(base.search("fietsstraat", k=1)) == ["les-brugge-fiets"]
     finally:
         base.close()
+
+
+@pytest.mark.slow
+def test_a_bm25_index_from_another_analyzer_is_rebuilt_where_writable(
+        fresh: tuple[Path, Path]) -> None:
+    """BM25 is derived from the documents alone: a writable process rebuilds one it cannot
+    read (another analyzer version, or a damaged file); a read-only one says how to fix it."""
+    data_dir, _ = fresh
+    (data_dir / "index" / "bm25.json.gz").write_bytes(b"not a BM25 index")
+    reader = KnowledgeBase(data_dir=data_dir, read_only=True)
+    try:
+        with pytest.raises(SearchIndexError, match="wijken reindex"):
+            reader.search("fietsstraat")
+    finally:
+        reader.close()
+    writer = KnowledgeBase(data_dir=data_dir)
+    try:
+        assert top(writer, "fietsstraat", "bm25") == "les-brugge-fiets"
+    finally:
+        writer.close()
+    reader = KnowledgeBase(data_dir=data_dir, read_only=True)
+    try:
+        assert top(reader, "fietsstraat", "bm25") == "les-brugge-fiets"
+    finally:
+        reader.close()
