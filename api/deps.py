@@ -23,18 +23,22 @@ class KnowledgeBaseLike(Protocol):
         ...
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies are `async def` on purpose: they only read `app.state`, and FastAPI runs a
+# plain `def` dependency in the thread pool — a thread hop per dependency per request.
+
+
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_kb(request: Request) -> Any:
+async def get_kb(request: Request) -> Any:
     """The knowledge base built by the lifespan."""
     return request.app.state.kb
 
 
-def get_sparql_pool(request: Request) -> SparqlWorkerPool:
+async def get_sparql_pool(request: Request) -> SparqlWorkerPool:
     """The SPARQL worker pool started by the lifespan."""
     pool: SparqlWorkerPool = request.app.state.sparql_pool
     return pool
