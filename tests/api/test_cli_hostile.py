@@ -48,14 +48,13 @@ def wijken(*args: str | Path) -> Run:
     return Run(done.returncode, done.stdout, done.stderr)
 
 
-def state(data_dir: Path) -> tuple[bytes, str]:
-    """Everything a write would change: the N-Quads dump and the state file."""
+def state(data_dir: Path) -> tuple[bytes, int]:
+    """Everything a write would change: the N-Quads dump and the store's generation."""
     store = Store(data_dir, read_only=True)
     try:
-        dump = store.dump(ox.RdfFormat.N_QUADS)
+        return store.dump(ox.RdfFormat.N_QUADS), store.generation
     finally:
         store.close()
-    return dump, (data_dir / "state.json").read_text()
 
 
 class Listener:
