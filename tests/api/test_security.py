@@ -134,6 +134,7 @@ def test_hostile_iris_are_shown_as_text(hostile: LiveServer) -> None:
     assert 'href="https://www.example.org/ok"' in html  # http(s) stays a link
     # The network-path form of a minted IRI is not used; its https IRI is.
     assert 'href="//' not in html
+    assert 'href="https://w3id.org/100wijken//evil.example/x"' in html
     # Markdown links follow the same policy; http(s) and site paths stay links.
     assert "[hier](javascript:alert(1))" in html
     assert '<a href="https://www.example.org/">de gemeente</a>' in html
