@@ -14,8 +14,14 @@ from fastapi.staticfiles import StaticFiles
 
 from api.client_limits import ClientSlots
 from api.error_handlers import install_error_handlers
-from api.middleware import BodyLimitMiddleware, VaryAcceptMiddleware
-from api.routes import health, items, linkeddata, pages, search, sparql
+from api.middleware import (
+    BodyLimitMiddleware,
+    JsonDepthMiddleware,
+    PublicOriginMiddleware,
+    VaryAcceptMiddleware,
+)
+from api.routes import docs, health, items, linkeddata, pages, search, sparql
+from api.security import SecurityHeadersMiddleware
 from api.templating import STATIC_DIR
 from kg.errors import WijkenError
 from kg.settings import Settings, get_settings
@@ -68,17 +74,23 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
         title="wijken",
         summary="Knowledge graph and Dutch semantic search for the 100 WIJKEN PLATFORM",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # FastAPI's pages load Swagger UI/ReDoc from a CDN: see routes/docs.py
+        redoc_url=None,
     )
     app.state.settings = resolved
     install_error_handlers(app)
+    # Last added runs first: headers on everything, the public origin before any URL is built.
+    app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=resolved.max_request_bytes)
-    app.add_middleware(VaryAcceptMiddleware)  # outermost: also marks the body limit's 413
+    app.add_middleware(VaryAcceptMiddleware)  # also marks the body limit's 413
+    app.add_middleware(PublicOriginMiddleware, public_url=resolved.public_origin)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(search.router)
     app.include_router(items.router)
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(linkeddata.build_router(resolved))
     app.include_router(pages.router)
+    app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

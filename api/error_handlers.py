@@ -4,25 +4,38 @@
 
 Domain errors (`kg.errors.WijkenError`) carry their status and code; request validation,
 unknown routes and methods, and unexpected exceptions are mapped to the same shape. Unexpected
-exceptions are logged, never echoed.
+exceptions are logged, never echoed, and user input is never echoed at length: validation
+errors carry at most a short prefix of the rejected value, and every string of an error body
+is bounded. A browser (`Accept` preferring `text/html`) gets a Dutch HTML page for a path
+that no route serves.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.security import SECURITY_HEADERS
+from api.sparql_protocol import negotiate
 from kg.errors import IngestError, WijkenError
 
 logger = logging.getLogger(__name__)
+# What an error body may repeat of a request: a prefix of a rejected value, bounded strings and
+# lists (a 100 kB parameter or a body with 10,000 bad fields must not come back).
+MAX_INPUT_ECHO = 200
+MAX_DETAIL_STRING = 500
+MAX_DETAIL_ITEMS = 50
+MAX_MESSAGE = 1000
+_VALIDATION_KEYS = ("type", "loc", "msg", "input", "ctx")
 HTTP_CODES = {
     400: "bad-request",
     401: "unauthorized",
@@ -73,15 +86,69 @@ def error_response(
     detail: Any = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    """The one error response shape; a 401 always names the Bearer scheme."""
-    body = {"error": {"status": status, "code": code, "message": message, "detail": detail}}
-    all_headers = dict(headers or {})
+    """The one error response shape; a 401 always names the Bearer scheme. Carries the security
+    headers itself: a 500 is sent outside the middleware that adds them."""
+    body = {"error": {"status": status, "code": code, "message": clip(message, MAX_MESSAGE),
+                      "detail": bounded(jsonable_encoder(detail))}}
+    all_headers = {**SECURITY_HEADERS, **(headers or {})}
     if status == 401:
         all_headers.setdefault("WWW-Authenticate", 'Bearer realm="wijken"')
-    return JSONResponse(jsonable_encoder(body), status_code=status, headers=all_headers)
+    return JSONResponse(body, status_code=status, headers=all_headers)
 
 
-async def _wijken_error(request: Request, exc: Exception) -> JSONResponse:
+def clip(text: str, limit: int) -> str:
+    """`text`, cut to `limit` characters (an ellipsis marks the cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def bounded(value: Any, limit: int = MAX_DETAIL_STRING) -> Any:
+    """A JSON value with every string clipped and every list and object cut short."""
+    if isinstance(value, str):
+        return clip(value, limit)
+    if isinstance(value, list):
+        return [bounded(v, limit) for v in value[:MAX_DETAIL_ITEMS]]
+    if isinstance(value, dict):
+        return {clip(str(k), limit): bounded(v, limit)
+                for k, v in list(value.items())[:MAX_DETAIL_ITEMS]}
+    return value
+
+
+def _echo(value: Any) -> Any:
+    """At most a short prefix of a rejected input: numbers as they are, the rest as text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, default=str,
+                                                            ensure_ascii=False)
+    return clip(text, MAX_INPUT_ECHO)
+
+
+def validation_detail(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic's errors without its documentation links, the rejected input clipped."""
+    detail = []
+    for error in list(errors)[:MAX_DETAIL_ITEMS]:
+        entry = {k: error[k] for k in _VALIDATION_KEYS if k in error}
+        if "input" in entry:
+            entry["input"] = _echo(entry["input"])
+        detail.append(entry)
+    return detail
+
+
+def wants_html(request: Request) -> bool:
+    """Whether the client prefers an HTML page to the JSON error body (a browser)."""
+    return negotiate(request.headers.get("accept"), ("application/json", "text/html")) \
+        == "text/html"
+
+
+def not_found_page(request: Request) -> Response:
+    """The Dutch 404 page for browsers (the JSON shape stays for everyone else)."""
+    from api.templating import render
+
+    response = render(request, "404.html", {}, status_code=404)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+async def _wijken_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, WijkenError)
     detail = [str(p) for p in exc.problems] if isinstance(exc, IngestError) else None
     if exc.status >= 500:
@@ -93,11 +160,24 @@ async def _wijken_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "invalid-request", "the request is not valid", exc.errors())
+    errors = exc.errors()
+    message = "the request is not valid"
+    if len(errors) > MAX_DETAIL_ITEMS:
+        message += f" ({len(errors)} problems; the first {MAX_DETAIL_ITEMS} are listed)"
+    return error_response(422, "invalid-request", message, validation_detail(errors))
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, WijkenError):
+        # FastAPI turns any exception raised while it reads a body into "400 There was an error
+        # parsing the body"; a domain error raised there (the body limit's 413, the JSON depth
+        # limit's 400) is answered as itself.
+        return await _wijken_error(request, exc.__cause__)
+    if exc.status_code == 404 and wants_html(request):
+        # A path no route serves. An unknown IRI under a served path (/id/…) stays a JSON 404
+        # whatever the Accept header: linked-data clients rely on the one error shape.
+        return not_found_page(request)
     code = HTTP_CODES.get(exc.status_code, "http-error")
     return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
 

@@ -22,6 +22,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from api import item_views
+from api.security import safe_href
 from api.templating import Links, render
 from kg.items import RELATIONS
 from kg.namespaces import CLASS_TO_TYPE, CONCEPT_ROOT, PREFIXES, WK
@@ -99,7 +100,8 @@ class Description:
             iri = str(node)
             text = _label(self.graph, node) or self.labels.get(iri) or _qname(iri)
             # The RDF view links each IRI as it is: here, or the register (municipalities).
-            return Value(text, href=self.links.paths.path_for(iri) or iri)
+            # The template's `link()` shows an IRI that may not be linked as text.
+            return Value(text, href=safe_href(self.links.paths.path_for(iri)) or iri)
         return Value(str(node))
 
     def properties(self, subject: URIRef) -> list[tuple[str, list[Value]]]:

@@ -1,5 +1,10 @@
 """Jinja2 templates of the web interface: where they live, the helpers every page uses (type
-badges and colours, links to records, Markdown) and the one call that renders a page."""
+badges and colours, links to records and URLs, Markdown) and the one call that renders a page.
+
+Every URL that comes from data (an IRI, a record's `url`, a computed link) is written into a
+page through `link()`, which links it only when `api.security.safe_href` allows it and shows
+it as text otherwise; `tests/web/test_web_security.py` checks the templates for hrefs that
+bypass it."""
 
 from __future__ import annotations
 
@@ -13,9 +18,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from kg.namespaces import MUNICIPALITY_ROOT, item_iri
+from api.security import safe_href
+from kg.namespaces import DEFAULT_BASE_IRI, MUNICIPALITY_ROOT, item_iri
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -49,10 +55,36 @@ def kind_colour(kind: str | None) -> str:
     return KINDS.get(kind or "resource", KINDS["resource"])[1]
 
 
+def kind_key(kind: str | None) -> str:
+    """The kind as the `data-kind` attribute that gives an element its colour (`--kind`, set
+    per kind in wijken.css): an attribute and not a style, because the CSP allows no inline
+    styles."""
+    return kind if kind in KINDS else "resource"
+
+
+def link(url: str | None, text: Any, **attrs: Any) -> Markup:
+    """`<a href="url">text</a>` when `url` may be linked (`safe_href`), else the text alone in
+    a `<span>` (with the URL as its title, so it can still be read and copied). `attrs` become
+    attributes of the element (`class_` for `class`, `aria_label` for `aria-label`)."""
+    href = safe_href(url)
+    names = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items() if v is not None}
+    if href is None:
+        names = {**names, "class": " ".join(filter(None, [names.get("class"), "unlinked"])),
+                 "title": url or None}
+    rendered = "".join(f' {name}="{escape(value)}"' for name, value in names.items()
+                       if value is not None)
+    if href is None:
+        return Markup(f"<span{rendered}>{escape(text)}</span>")
+    return Markup(f'<a href="{escape(href)}"{rendered}>{escape(text)}</a>')
+
+
 @cache
 def _markdown() -> MarkdownIt:
     # Raw HTML in record texts is escaped, never passed through (records come from harvests).
     md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    # Links and images in record texts follow the pages' link policy: a refused URL leaves
+    # the Markdown as text.
+    md.validateLink = lambda url: safe_href(url) is not None
 
     def heading(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         # Record texts start at `#`; the page already has its h1, so shift them two levels.
@@ -89,13 +121,14 @@ class Links:
         self.base_iri = base_iri
         self.paths = IriPaths(base_iri)
 
-    def href(self, iri: str, kind: str | None = None) -> str:
-        """Where a link to `iri` should go on this server (or the IRI itself)."""
+    def href(self, iri: str, kind: str | None = None) -> str | None:
+        """Where a link to `iri` should go on this server (or the IRI itself); None when
+        neither may be linked (`safe_href`: a `javascript:` IRI, say)."""
         if kind == "municipality" or iri.startswith(MUNICIPALITY_ROOT):
             return municipality_search_url(iri)
-        return self.paths.path_for(iri) or iri
+        return safe_href(self.paths.path_for(iri)) or safe_href(iri)
 
-    def record(self, record_type: str, record_id: str) -> str:
+    def record(self, record_type: str, record_id: str) -> str | None:
         """The local page of a record."""
         return self.href(item_iri(self.base_iri, record_type, record_id))
 
@@ -105,7 +138,7 @@ def templates() -> Jinja2Templates:
     """The shared template environment (built once)."""
     env = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env.env.globals.update(site_name=SITE_NAME, kind_label=kind_label, kind_colour=kind_colour,
-                           kinds=KINDS)
+                           kind_key=kind_key, kinds=KINDS, link=link)
     env.env.filters["markdown"] = markdown
     return env
 
@@ -113,8 +146,9 @@ def templates() -> Jinja2Templates:
 def render(request: Request, name: str, context: dict[str, Any], *,
            status_code: int = 200) -> HTMLResponse:
     """Render a page template; every page gets `links` for record URLs and the current path."""
-    settings = request.app.state.settings
-    context = {"links": Links(settings.base_iri), "current": request.url.path, **context}
+    settings = getattr(request.app.state, "settings", None)
+    base_iri = settings.base_iri if settings is not None else DEFAULT_BASE_IRI
+    context = {"links": Links(base_iri), "current": request.url.path, **context}
     response: HTMLResponse = templates().TemplateResponse(request, name, context,
                                                           status_code=status_code)
     return response

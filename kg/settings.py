@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,6 +80,29 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `wijken serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `wijken serve` listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="The service's public URL, scheme and host (and port), e.g. "
+        "`https://kennis.example.org`: every absolute URL the service writes (the SPARQL service "
+        "description's `sd:endpoint`, JSON-LD `@context` links, redirects) starts with it, never "
+        "with a request's `Host` header. Unset: `http://{host}:{port}` of `wijken serve`.",
+        pattern=r"^https?://[^\s/?#@<>\"{}|\\^`]+/?$",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            urlsplit(value).port  # noqa: B018 - raises ValueError for a port out of range
+        return value
+
+    @property
+    def public_origin(self) -> str:
+        """`public_url` without a trailing slash, or `http://{host}:{port}` when it is unset."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
 
     @field_validator("update_token", mode="before")

@@ -9,15 +9,21 @@ web="$repo/api/web"
 vendor="$repo/api/static/vendor"
 
 cd "$web"
-# --ignore-scripts: the only install scripts (fontawesome) print attributions; nothing is built.
+# --ignore-scripts: the only install scripts print attributions (fontawesome) or report the
+# install to an analytics service (@scarf/scarf, pulled in by swagger-ui-dist); nothing is built.
 npm ci --no-audit --no-fund --ignore-scripts
 
 mkdir -p "$vendor"
-rm -f "$vendor"/*.js "$vendor"/*.css
+rm -f "$vendor"/*.js "$vendor"/*.css "$vendor"/*.LICENSE.txt
 files=(
   "node_modules/cytoscape/dist/cytoscape.min.js"
   "node_modules/@zazuko/yasgui/build/yasgui.min.js"
   "node_modules/@zazuko/yasgui/build/yasgui.min.css"
+  # Swagger UI of /docs (FastAPI's default page loads it from a CDN): the bundle, its licence
+  # notices (the bundle's first comment points to them) and the stylesheet.
+  "node_modules/swagger-ui-dist/swagger-ui-bundle.js"
+  "node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt"
+  "node_modules/swagger-ui-dist/swagger-ui.css"
 )
 for f in "${files[@]}"; do
   size=$(stat -c %s "$f")
@@ -33,7 +39,7 @@ sed -i -e 's|/\*# sourceMappingURL=[^*]*\*/||' "$vendor"/*.css
 
 {
   echo "Built by scripts/build_web_assets.sh from api/web/package-lock.json; do not edit."
-  for pkg in cytoscape @zazuko/yasgui; do
+  for pkg in cytoscape @zazuko/yasgui swagger-ui-dist; do
     node -p "const p=require('./node_modules/$pkg/package.json'); p.name+' '+p.version+' ('+p.license+')'"
   done
 } > "$vendor/VERSIONS.txt"

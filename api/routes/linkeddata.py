@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from urllib.parse import urlparse
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS, XSD
@@ -84,6 +84,10 @@ CONTEXT: dict[str, Any] = {
 }
 
 
+# Declared so the OpenAPI description defines its `{rest}` path parameter; the handler maps the
+# whole request path (prefix included) to the IRI.
+RestOfPath = Annotated[str, Path(description="The rest of the IRI's path, e.g. "
+                                 "`lesson/vertrouwen`.")]
 FormatParam = Annotated[
     str | None,
     Query(alias="format", description=f"Overrides `Accept`: one of {', '.join(FORMAT_PARAM)}."),
@@ -109,11 +113,19 @@ class IriPaths:
         """The IRI a local path stands for; NotFoundError if it cannot be one of ours.
 
         The IRI goes into a SPARQL query, so characters an IRI cannot hold (`>`, `{`, spaces,
-        quotes…) are refused here rather than escaped there.
+        quotes…) are refused here rather than escaped there, and so is anything else that is no
+        valid IRI (RFC 3987: control characters such as U+0084, private-use code points in the
+        path, broken percent-encoding), which the query parser would reject: the store cannot
+        hold such an IRI, so there is no resource.
         """
         for iri_prefix, path_prefix in self.prefixes:
             if path.startswith(path_prefix) and _IRI_CHARS.fullmatch(path):
-                return iri_prefix + path[len(path_prefix) :]
+                iri = iri_prefix + path[len(path_prefix) :]
+                try:
+                    ox.NamedNode(iri)
+                except ValueError:
+                    break
+                return iri
         raise NotFoundError(f"no resource at {path}")
 
 
@@ -218,7 +230,8 @@ def build_router(settings: Settings) -> APIRouter:
         graph = ontology.load_ontology()
         return represent(request, kb.store, graph, ONTOLOGY_IRI, paths, fmt)
 
-    def resource(request: Request, kb: KnowledgeBaseDep, fmt: FormatParam = None) -> Response:
+    def resource(request: Request, kb: KnowledgeBaseDep, rest: RestOfPath,
+                 fmt: FormatParam = None) -> Response:
         """A record, concept, concept scheme, province or source graph, described."""
         iri = paths.iri_for(request.url.path)
         return represent(request, kb.store, describe(kb.store, iri), iri, paths, fmt)

@@ -2,6 +2,9 @@
 // Nodes are coloured by type (same colours as the badges); clicking a node opens its page.
 (function () {
   "use strict";
+  // The server only hands out links it may (api/security.py); check again before navigating:
+  // http(s) URLs and paths of this site, never javascript: and the like.
+  var LINKABLE = /^(https?:\/\/|\/(?![\/\\])|[?#])/i;
   var holder = document.getElementById("graph");
   var data = document.getElementById("graph-data");
   if (!holder || !data || typeof cytoscape === "undefined") { return; }
@@ -41,7 +44,7 @@
   });
   cy.on("tap", "node", function (evt) {
     var href = evt.target.data("href");
-    if (href) { window.location.href = href; }
+    if (href && LINKABLE.test(href)) { window.location.href = href; }
   });
   cy.on("mouseover", "node", function (evt) {
     evt.target.addClass("hover");

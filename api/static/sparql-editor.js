@@ -32,6 +32,8 @@
   });
   // YASGUI leaves some controls without an accessible name and its icons without text:
   // name them in Dutch and hide decorative icons, also in parts it draws later (results).
+  // Result tables link every IRI; one planted by an update may be javascript: or data:, so
+  // links that are not http(s) lose their href (the pages' link policy, api/security.py).
   var names = [
     ["input.autocomplete", "SPARQL-eindpunt"],
     [".CodeMirror textarea", "SPARQL-vraag"],
@@ -45,6 +47,9 @@
           el.setAttribute("aria-label", pair[1] || el.getAttribute("placeholder") || "invoer");
         }
       });
+    });
+    holder.querySelectorAll("a[href]").forEach(function (a) {
+      if (a.protocol !== "http:" && a.protocol !== "https:") { a.removeAttribute("href"); }
     });
     holder.querySelectorAll("svg:not([aria-hidden])").forEach(function (svg) {
       if (!svg.querySelector("title")) { svg.setAttribute("aria-hidden", "true"); }

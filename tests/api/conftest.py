@@ -82,9 +82,10 @@ class LiveServer:
 
 
 @contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """Run `app` with uvicorn on a free loopback port in a thread; yields its base URL."""
-    port = free_port()
+def running(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """Run `app` with uvicorn on `port` (else a free loopback port) in a thread; yields its
+    base URL."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -106,12 +107,15 @@ def serve() -> Iterator[Callable[..., LiveServer]]:
     with ExitStack() as stack:
 
         def start(data_dir: Path, *, index: bool = False, **overrides: object) -> LiveServer:
+            # The server's public URL is its real address: absolute URLs point back at it.
+            port = free_port()
+            overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
             settings = Settings(data_dir=data_dir, **overrides)
             kb = fill(data_dir)
             stack.callback(kb.close)  # after the server stopped (callbacks run in reverse)
             if index:
                 kb.search_engine.sync()  # the real embedder: tests using this are marked slow
-            url = stack.enter_context(running(create_app(settings, kb=kb)))
+            url = stack.enter_context(running(create_app(settings, kb=kb), port))
             return LiveServer(url, settings, kb)
 
         yield start

@@ -78,8 +78,9 @@ def web_url(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
     data_dir = tmp_path_factory.mktemp("web") / "data"
     shutil.copytree(sample_data_dir, data_dir)
-    app = create_app(Settings(data_dir=data_dir, threads=1))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(),
+    port = free_port()
+    app = create_app(Settings(data_dir=data_dir, threads=1, public_url=f"http://127.0.0.1:{port}"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -118,6 +119,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     options.add_argument("--window-size=1280,1000")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console, CSP reports
     driver = webdriver.Chrome(options=options,
                               service=Service(executable_path=_binary("chromedriver")))
     driver.set_page_load_timeout(WAIT)

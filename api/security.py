@@ -1,0 +1,123 @@
+"""The web security policy in one place: response headers (CSP and friends) and which URLs a
+page may turn into a link.
+
+Records come from harvests and SPARQL updates, so any IRI in the graph may be hostile
+(`javascript:alert(1)` is a valid IRI). Pages therefore link only `http`/`https` URLs and the
+site's own relative paths (`safe_href`), and the Content-Security-Policy forbids inline script,
+so even a link that slipped through could not run code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# The <style> elements the vendored libraries insert, each a fixed text (a test checks that the
+# vendored files still hold them). They are allowed by hash, so `style-src` needs no
+# 'unsafe-inline': cytoscape's container rule, and the column resizer of YASGUI's result table
+# (its rules, and the cursor while a column is dragged).
+VENDOR_INLINE_STYLES = (
+    ".__________cytoscape_container { position: relative; }",
+    " .grip-resizable{table-layout:fixed;} .grip-resizable > tbody > tr > td, .grip-resizable > "
+    "tbody > tr > th{overflow:hidden} .grip-padding > tbody > tr > td, .grip-padding > tbody > "
+    "tr > th{padding-left:0!important; padding-right:0!important;} .grip-container{ height:0px; "
+    "position:relative;} .grip-handle{margin-left:-5px; position:absolute; z-index:5; } "
+    ".grip-handle .grip-resizable{position:absolute;background-color:red;filter:alpha(opacity=1);"
+    "opacity:0;width:10px;height:100%;cursor: col-resize;top:0px} .grip-lastgrip{position:"
+    "absolute; width:1px; } .grip-drag{ border-left:1px dotted black;\t} .grip-flex{width:auto!"
+    "important;} .grip-handle.grip-disabledgrip .grip-resizable{cursor:default; display:none;}",
+    "*{cursor:col-resize!important}",
+)
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source expression that allows exactly this inline text."""
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return f"'sha256-{digest}'"
+
+
+# No inline script, no plugins, no framing, nothing loaded from other hosts. Styles: our
+# stylesheets (kind colours are classes, not style attributes) and the vendored libraries'
+# fixed <style> elements above; style changes made from script through the CSSOM (cytoscape,
+# YASGUI, Swagger UI position their parts so) are not inline styles and need no permission.
+# Images and fonts also as data: URIs (the vendored stylesheets embed their icons that way).
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    " ".join(["style-src 'self'", *map(csp_hash, VENDOR_INLINE_STYLES)]),
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+])
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers without CSP level 2
+}
+_RAW_HEADERS = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in SECURITY_HEADERS.items()]
+
+# Browsers drop tabs and newlines anywhere in a URL and trim spaces and control characters at
+# its ends ("java\nscript:" is "javascript:"); a URL holding any of them is never linked.
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+LINKABLE_SCHEMES = frozenset({"http", "https"})
+
+
+def safe_href(url: object) -> str | None:
+    """`url` if a page may link it, else None (the caller shows it as text).
+
+    Linkable: absolute `http`/`https` URLs with a host, and references without a scheme that
+    stay on this site (`/id/…`, `?format=ttl`, `#anchor`). Not linkable: every other scheme
+    (`javascript:`, `data:`, `vbscript:`, `file:`…), network-path references (`//host/…`, which
+    leave the site), backslashes (browsers read `/\\host` as `//host`) and control characters
+    or spaces anywhere.
+    """
+    if not isinstance(url, str) or not url or _CONTROL_OR_SPACE.search(url) or "\\" in url:
+        return None
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        return None if url.startswith("//") else url
+    if scheme.group(1).lower() not in LINKABLE_SCHEMES:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a malformed IPv6 host
+        return None
+    return url if url[scheme.end():].startswith("//") and parts.hostname else None
+
+
+class SecurityHeadersMiddleware:
+    """Add `SECURITY_HEADERS` to every HTTP response (pages, API, static files, errors) that
+    does not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": with_security_headers(message.get("headers"))}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def with_security_headers(headers: object) -> list[tuple[bytes, bytes]]:
+    """Raw ASGI headers plus every security header they do not already have."""
+    raw = list(headers or [])  # type: ignore[call-overload]
+    present = {k.lower() for k, _ in raw}
+    return raw + [(k, v) for k, v in _RAW_HEADERS if k not in present]
