@@ -191,7 +191,7 @@ def _dataset(request: QueryRequest) -> dict[str, Any]:
 
 
 def _may_call_similarity(query: str) -> bool:
-    return "similarity" in decode_codepoints(query).lower() or "%" in query
+    return "similarity" in decode_codepoints(query).lower()
 
 
 def _check_xml(body: bytes) -> None:

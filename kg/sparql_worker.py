@@ -268,12 +268,14 @@ class SparqlWorkerPool:
     def _on_snapshot(self, worker: _Worker, request: QueryRequest) -> QueryRequest:
         """Point the request at the current checkpoint; drop those no worker reads any more."""
         assert self.snapshots is not None
-        _, path = self.snapshots.current()
-        if worker.snapshot != path:
-            worker.snapshot = path
-            with self._lock:
+        # One lock around taking, assigning and pruning: a checkpoint handed to one worker is
+        # never pruned by a concurrent request before that worker is known to read it.
+        with self._lock:
+            _, path = self.snapshots.current()
+            if worker.snapshot != path:
+                worker.snapshot = path
                 in_use = {w.snapshot for w in self._all if w.snapshot is not None}
-            self.snapshots.prune(in_use=in_use)
+                self.snapshots.prune(in_use=in_use)
         return dataclasses.replace(request, snapshot=str(path))
 
     def close(self) -> None:

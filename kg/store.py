@@ -113,9 +113,9 @@ class Store:
     """An Oxigraph dataset in `data_dir/store`, or in memory when `data_dir` is None.
 
     Every write goes through `replace_graphs`, one SPARQL update, so it is atomic: either all
-    named graphs of an ingest run change, or none do. Each write bumps a generation counter, a
-    triple in the graph `GENERATION_GRAPH` written in the same transaction, that derived indexes
-    use to notice they are stale.
+    named graphs of an ingest run change, or none do. Each write bumps a generation counter (the
+    name of an empty graph under `GENERATION_GRAPH_ROOT`, changed in the same transaction) that
+    derived indexes use to notice they are stale.
     """
 
     def __init__(self, data_dir: Path | None = None, *, read_only: bool = False) -> None:
@@ -359,8 +359,8 @@ class Store:
         return f"{drops}CREATE SILENT GRAPH <{GENERATION_GRAPH_ROOT}{new}>"
 
     def backup(self, target: Path) -> None:
-        """A consistent checkpoint of the on-disk store in `target` (which must not exist),
-        readable with `Store(target.parent, ...)`-style read-only opens of its own."""
+        """A consistent checkpoint of the on-disk store in `target` (which must not exist), to
+        be read with :meth:`open_checkpoint`: hard links, so it costs milliseconds."""
         if self.data_dir is None:
             raise ValueError("only an on-disk store can be checkpointed")
         self._ox.flush()
