@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         description="Deepest nesting of brackets a SPARQL query or update may have (deeper "
         "texts would exhaust the parser's stack); deeper answer 400.",
     )
+    sparql_in_memory_quads: int = Field(
+        default=1_000_000, ge=0,
+        description="SPARQL workers copy the store's checkpoint into memory (several times "
+        "faster queries; about 3 s and a few hundred MB per worker for a million quads) when it "
+        "holds at most this many quads; above it they read it from disk. 0: always from disk.",
+    )
     sparql_workers: int = Field(
         default=2, ge=1, le=16,
         description="Worker processes that run SPARQL queries (each killed and replaced when a "

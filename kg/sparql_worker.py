@@ -69,6 +69,8 @@ class WorkerConfig:
     max_rows: int = 10_000
     sandbox: bool = True
     """Deny the worker network sockets (see `kg.sandbox`)."""
+    in_memory_quads: int = 1_000_000
+    """Checkpoints with at most this many quads are copied into memory by each worker."""
     live_store: bool = True
     """Whether requests may read the store in `data_dir` itself (a read-only server); a pool
     with checkpoints sets it False and every request names its checkpoint."""
@@ -305,7 +307,7 @@ def pool_for(settings: Settings, store: Store, *, size: int | None = None) -> Sp
     )
     config = WorkerConfig(
         data_dir=data_dir, max_rows=settings.sparql_max_rows, similarity=similarity,
-        sandbox=settings.sandbox,
+        sandbox=settings.sandbox, in_memory_quads=settings.sparql_in_memory_quads,
     )
     return SparqlWorkerPool(config, timeout=settings.sparql_timeout,
                             size=size or settings.sparql_workers,
