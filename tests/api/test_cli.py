@@ -59,7 +59,8 @@ def wijken(*args: str | Path) -> Run:
     env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE",
                WIJKEN_THREADS="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     done = subprocess.run([sys.executable, "-m", "api.cli", *map(str, args)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=300,
+                          errors="backslashreplace")
     return Run(done.returncode, done.stdout, done.stderr)
 
 

@@ -6,19 +6,15 @@ is byte for byte what it was.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from kg.store import Store
+from tests.api.test_cli import Run, wijken
+from tests.conftest import Listener
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "https://w3id.org/100wijken/id/"
@@ -30,24 +26,6 @@ CONTEXT = {"wk": WK, "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
            "dct": "http://purl.org/dc/terms/"}
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def wijken(*args: str | Path) -> Run:
-    """Run `python -m api.cli ARGS` from the repository, as a user would run `wijken`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIJKEN_")}
-    env.update(PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE",
-               WIJKEN_THREADS="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    done = subprocess.run([sys.executable, "-m", "api.cli", *map(str, args)], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=300,
-                          errors="backslashreplace")
-    return Run(done.returncode, done.stdout, done.stderr)
-
-
 def state(data_dir: Path) -> tuple[bytes, int]:
     """Everything a write would change: the N-Quads dump and the store's generation."""
     store = Store(data_dir, read_only=True)
@@ -55,37 +33,6 @@ def state(data_dir: Path) -> tuple[bytes, int]:
         return store.dump(ox.RdfFormat.N_QUADS), store.generation
     finally:
         store.close()
-
-
-class Listener:
-    """A TCP server on 127.0.0.1 that records every connection it accepts."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/context.jsonld"
-        self.connections: list[object] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, address = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections.append(address)
-            conn.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -132,12 +79,12 @@ BAD: dict[str, tuple[Maker, str]] = {
                                             "<https://example.org/p> " + "(" * DEEP + ")" * DEEP
                                             + " .\n"), f":1: {NESTING}"),
     "remote-context": (lambda d, srv: write(d / "ctx.jsonld", jsonld(**{"@context": [
-        CONTEXT, srv.url]})), ":12: @context: remote context 'http://127.0.0.1:"),
+        CONTEXT, srv.url()]})), ":12: @context: remote context 'http://127.0.0.1:"),
     "scoped-context": (lambda d, srv: write(d / "ctx.jsonld", jsonld(**{"@context": {
-        **CONTEXT, "wk:Actor": {"@context": srv.url}}})),
+        **CONTEXT, "wk:Actor": {"@context": srv.url()}}})),
         ":11: @context: remote context 'http://127.0.0.1:"),
     "import": (lambda d, srv: write(d / "ctx.jsonld", jsonld(**{"@context": {
-        **CONTEXT, "@import": srv.url}})), ":10: @import: importing the context 'http://127.0.0.1:"),
+        **CONTEXT, "@import": srv.url()}})), ":10: @import: importing the context 'http://127.0.0.1:"),
     "file-context": (lambda d, _: write(d / "ctx.jsonld", jsonld(**{"@context": Path(
         "/etc/hostname").as_uri()})), ":6: @context: external context 'file:///etc/hostname'"),
     "link-unknown-suffix": (lambda d, _: link(d / "x.weird", write(d.parent / "blob-a",
