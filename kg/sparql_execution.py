@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -29,12 +28,11 @@ from kg.sparql_worker import (
     WorkerConfig,
 )
 from kg.store import Store
+from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
 
 logger = logging.getLogger(__name__)
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _XML_MEDIA_TYPES = {ox.QueryResultsFormat.XML.media_type, ox.RdfFormat.RDF_XML.media_type}
-# In UTF-8: C0 controls but TAB, LF and CR, and U+FFFE / U+FFFF.
-_XML_FORBIDDEN_BYTES = re.compile(b"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 # Formats whose Oxigraph serialiser writes @prefix lines (or a JSON-LD @context) from a map.
 _PREFIXED = {ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3, ox.RdfFormat.RDF_XML}
@@ -167,8 +165,9 @@ class Executor:
             body = _bytes(ox.serialize(triples, format=rdf, prefixes=prefixes))
             count, media_type = len(triples), rdf.media_type
         self._raise_function_error()
-        if media_type in _XML_MEDIA_TYPES:
-            _check_xml(body)
+        bad = xml_forbidden_in_utf8(body) if media_type in _XML_MEDIA_TYPES else None
+        if bad is not None:  # a string the query computed, or older data, would break XML
+            raise NotAcceptableError(xml_unacceptable(bad))
         return QueryResult(body, media_type, count, truncated, time.monotonic() - started)
 
     def _raise_function_error(self) -> None:
@@ -208,18 +207,6 @@ def _open_checkpoint(path: Path, in_memory_quads: int) -> Store:
 
 def _may_call_similarity(query: str) -> bool:
     return "similarity" in decode_codepoints(query).lower()
-
-
-def _check_xml(body: bytes) -> None:
-    """Refuse an XML answer that would be ill-formed: a string in it holds a character XML 1.0
-    cannot carry (a NUL, say, that a query computed or older data holds)."""
-    bad = _XML_FORBIDDEN_BYTES.search(body)
-    if bad is not None:
-        char = bad.group().decode("utf-8")
-        raise NotAcceptableError(
-            f"the result holds the character U+{ord(char):04X}, which XML cannot carry; ask for "
-            "JSON, CSV, TSV, Turtle or N-Triples instead"
-        )
 
 
 def _results_format(request: QueryRequest, form: str) -> ox.QueryResultsFormat:

@@ -25,10 +25,11 @@ from rdflib.term import Node
 from api.deps import KnowledgeBaseDep
 from api.ld_html import html_response
 from api.sparql_protocol import RDFLIB_SERIALIZERS, negotiate
-from kg.errors import NotFoundError, UserError
+from kg.errors import NotAcceptableError, NotFoundError, UserError
 from kg.namespaces import ONTOLOGY_IRI, PREFIXES, ROOT
 from kg.settings import Settings
 from kg.store import Store, from_ox
+from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
 
 # Offered representations; the first is the default for `*/*` (curl, most RDF clients).
 OFFERS = (
@@ -195,8 +196,6 @@ def represent(
     else:
         media_type = negotiate(request.headers.get("accept"), OFFERS)
     if media_type is None:
-        from kg.errors import NotAcceptableError
-
         raise NotAcceptableError(f"this resource is available as {', '.join(OFFERS)}")
     if media_type == "text/html":
         return html_response(request, graph, subject, predicate_labels(store, graph))
@@ -207,6 +206,9 @@ def represent(
         compact["@context"] = str(request.url_for("jsonld_context"))
         return JSONResponse(compact, media_type="application/ld+json")
     body = graph.serialize(format=RDFLIB_SERIALIZERS[media_type], encoding="utf-8")
+    bad = xml_forbidden_in_utf8(body) if media_type == "application/rdf+xml" else None
+    if bad is not None:  # data written before the character rule would break the XML
+        raise NotAcceptableError(xml_unacceptable(bad))
     return Response(body, media_type=media_type)
 
 

@@ -168,3 +168,22 @@ def test_one_client_cannot_hold_every_worker(live: LiveServer) -> None:
     assert outcome == [503]  # the slow one still ends at its time limit
     # Its slot is free again.
     assert httpx.get(live.sparql, params={"query": "ASK {}"}, timeout=30).status_code == 200
+
+
+def test_linked_data_never_serves_ill_formed_rdf_xml(writable: LiveServer) -> None:
+    """Data written before the character rule (here: straight into the store) cannot break the
+    RDF/XML of a dereferenced IRI: 406, while Turtle still carries it."""
+    iri = "https://w3id.org/100wijken/id/lesson/oud-met-controleteken"
+    graph = "https://w3id.org/100wijken/id/graph/oud"
+    writable.kb.store.update(
+        f'INSERT DATA {{ GRAPH <{graph}> {{ <{iri}> <http://www.w3.org/2000/01/rdf-schema#label>'
+        f' "oud\\u0001" }} }}')
+    try:
+        path = "/id/lesson/oud-met-controleteken"
+        rdfxml = httpx.get(writable.url + path, headers={"Accept": "application/rdf+xml"},
+                           timeout=30)
+        assert "U+0001" in assert_error(rdfxml, 406, "not-acceptable")["message"]
+        turtle = httpx.get(writable.url + path, headers={"Accept": "text/turtle"}, timeout=30)
+        assert turtle.status_code == 200 and "oud" in turtle.text
+    finally:
+        writable.kb.store.update(f"DROP GRAPH <{graph}>")
