@@ -99,7 +99,9 @@ def test_timeout_kills_the_worker_and_a_new_one_takes_over(pool: SparqlWorkerPoo
         # 50^8 ≈ 4e13 combinations: no machine finishes this within the limit (a 4-way
         # product once did, on a fast one, and the test failed).
         pool.run(QueryRequest(UNFINISHABLE))
-    assert time.monotonic() - started < 1.5
+    # Stopped at the limit, not at the end of the query (which would take years); the slack
+    # only keeps a slow or loaded machine from failing the test.
+    assert time.monotonic() - started < 1.0 + 30
     assert count(pool) == 50  # waits for the replacement worker
     after = {p.pid for p in multiprocessing.active_children()}
     assert len(before - after) == 1  # the killed worker (other tests' servers may have more)
