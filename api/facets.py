@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kg.namespaces import KNOWLEDGE_TYPES
+from ontology.namespaces import KNOWLEDGE_TYPES
 from search.documents import Document
 
 # facet -> Dutch label, in display order

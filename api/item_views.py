@@ -20,8 +20,8 @@ from api.templating import kind_colour
 from kg.errors import WijkenError
 from kg.items import RELATIONS, Item, Link
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import KNOWLEDGE_TYPES, THEME_SCHEME, concept_iri, sparql_prefixes
 from kg.traversal import Related
+from ontology.namespaces import KNOWLEDGE_TYPES, THEME_SCHEME, concept_iri, sparql_prefixes
 
 # relations shown first, in this order; the rest follow alphabetically
 _ORDER = [name for name, _, _ in RELATIONS.values()]

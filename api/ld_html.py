@@ -25,7 +25,7 @@ from api import item_views
 from api.security import safe_href
 from api.templating import Links, render
 from kg.items import RELATIONS
-from kg.namespaces import CLASS_TO_TYPE, CONCEPT_ROOT, PREFIXES, WK
+from ontology.namespaces import CLASS_TO_TYPE, CONCEPT_ROOT, PREFIXES, WK
 
 PathFor = Callable[[str], str | None]
 # Fallback Dutch labels for vocabulary terms the ontology does not label.

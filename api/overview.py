@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kg.namespaces import CLASS_TO_TYPE, KNOWLEDGE_TYPES, RECORD_TYPES, sparql_prefixes
 from kg.store import Store
+from ontology.namespaces import CLASS_TO_TYPE, KNOWLEDGE_TYPES, RECORD_TYPES, sparql_prefixes
 
 NO_WERF = "geen LEKP-werf"
 

@@ -13,7 +13,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from api.sparql_protocol import RDF_FORMATS, RESULTS_FORMATS
-from kg.namespaces import PREFIXES, WK
+from ontology.namespaces import PREFIXES, WK
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 

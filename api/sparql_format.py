@@ -6,7 +6,7 @@ import json
 
 import pyoxigraph as ox
 
-from kg.namespaces import PREFIXES
+from ontology.namespaces import PREFIXES
 
 
 def _short(term: object) -> str:

@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from api.security import safe_href
-from kg.namespaces import DEFAULT_BASE_IRI, MUNICIPALITY_ROOT, item_iri
+from ontology.namespaces import DEFAULT_BASE_IRI, MUNICIPALITY_ROOT, item_iri
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")

@@ -13,7 +13,8 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from ingest.records import Record
-from kg.namespaces import (
+from kg.store import from_ox
+from ontology.namespaces import (
     RECORD_TYPES,
     SCHEMA,
     SUBTYPE_SCHEMES,
@@ -23,7 +24,6 @@ from kg.namespaces import (
     item_iri,
     municipality_iri,
 )
-from kg.store import from_ox
 
 
 def _n(iri: object) -> ox.NamedNode:

@@ -326,7 +326,7 @@ def _batch_actor_terms(batch: Iterable[SourceRecord], base_iri: str) -> list[Ter
 
 def _provenance(g: ox.NamedNode, path: Path, digest: str, count: int, when: dt.datetime
                 ) -> list[ox.Quad]:
-    from kg.namespaces import WK
+    from ontology.namespaces import WK
 
     def quad(p: object, o: ox.NamedNode | ox.Literal) -> ox.Quad:
         return ox.Quad(g, ox.NamedNode(str(p)), o, g)

@@ -10,8 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kg.errors import Problem
-from kg.namespaces import RECORD_TYPES
 from kg.xmlchars import escape_xml_forbidden, xml_forbidden_char, xml_forbidden_message
+from ontology.namespaces import RECORD_TYPES
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 RecordType = Literal[

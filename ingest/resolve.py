@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ingest.records import REFERENCE_FIELDS, SourceRecord
 from kg.errors import Problem
 from kg.municipalities import resolve_municipality, suggest_municipalities
-from kg.namespaces import SUBTYPE_SCHEMES
+from ontology.namespaces import SUBTYPE_SCHEMES
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS
 
 from ingest.records import SourceRecord
 from kg.errors import Problem
-from kg.namespaces import SCHEMA, WK, item_iri
 from kg.store import Store
+from ontology.namespaces import SCHEMA, WK, item_iri
 
 # predicate -> record field, to name the field a SHACL result is about
 FIELD_OF = {

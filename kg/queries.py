@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.namespaces import (
+from kg.store import Store
+from ontology.namespaces import (
     CLASS_TO_TYPE,
     CONCEPT_ROOT,
     SCHEME_ROOT,
@@ -15,7 +16,6 @@ from kg.namespaces import (
     WK,
     sparql_prefixes,
 )
-from kg.store import Store
 
 P = sparql_prefixes()
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from kg.namespaces import DEFAULT_BASE_IRI
+from ontology.namespaces import DEFAULT_BASE_IRI
 
 
 class Settings(BaseSettings):

@@ -18,7 +18,6 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import WijkenError
-from kg.namespaces import PREFIXES
 from kg.sparql_guard import decode_codepoints, shape
 from kg.sparql_worker import (
     NotAcceptableError,
@@ -29,6 +28,7 @@ from kg.sparql_worker import (
 )
 from kg.store import Store
 from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
+from ontology.namespaces import PREFIXES
 
 logger = logging.getLogger(__name__)
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

@@ -15,7 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.errors import StoreBusyError
-from kg.namespaces import reference_graph
+from ontology.namespaces import reference_graph
 
 STORE_DIRNAME = "store"
 LEGACY_STATE_FILENAME = "state.json"  # where the generation lived before it moved into the store

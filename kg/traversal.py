@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from rdflib import URIRef
 
 from kg.items import RELATIONS
-from kg.namespaces import CLASS_TO_TYPE, RECORD_TYPES, WK, sparql_prefixes
 from kg.store import Store
+from ontology.namespaces import CLASS_TO_TYPE, RECORD_TYPES, WK, sparql_prefixes
 
 P = sparql_prefixes()
 # relation -> (weight per connecting resource, Dutch label); strongest evidence weighs most

@@ -13,7 +13,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
-from kg.namespaces import PREFIXES, THEME_SCHEME, scheme_iri
+from ontology.namespaces import PREFIXES, THEME_SCHEME, scheme_iri
 
 ONTOLOGY_FILE = "wijken.ttl"
 SCHEMES_FILE = "schemes.ttl"

@@ -13,8 +13,8 @@ from rdflib import BNode, Graph, Literal, Node, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
 
-from kg.namespaces import ONTOLOGY_IRI, PREFIXES, WK, scheme_iri
 from ontology import SCHEMES, load_ontology, load_schemes, load_shapes
+from ontology.namespaces import ONTOLOGY_IRI, PREFIXES, WK, scheme_iri
 
 COMMAND = "python -m ontology.reference > docs/ontology.md"
 _CURIES: dict[str, str] = {

@@ -25,7 +25,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import sparql_prefixes
+from ontology.namespaces import sparql_prefixes
 
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = {

@@ -22,7 +22,7 @@ import ontology
 from ingest.mapping import RecordMapper, add_all
 from ingest.records import Record
 from ingest.shacl_sparql import CompiledShapes, load_store
-from kg.namespaces import DEFAULT_BASE_IRI, SUBTYPE_SCHEMES, WK, municipality_iri
+from ontology.namespaces import DEFAULT_BASE_IRI, SUBTYPE_SCHEMES, WK, municipality_iri
 
 # share of each type among the records (sums to 1)
 MIX = {"lesson": 0.3, "threshold": 0.15, "measure": 0.15, "breakthrough": 0.1, "actor": 0.1,

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from rdflib import Dataset
 
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import sparql_prefixes
+from ontology.namespaces import sparql_prefixes
 
 REPO = Path(__file__).resolve().parent.parent
 P = sparql_prefixes()

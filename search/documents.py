@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from kg.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES, WK, sparql_prefixes
 from kg.store import Store
+from ontology.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES, WK, sparql_prefixes
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import numpy as np
 
 from kg.errors import SearchIndexError, UserError
 from kg.municipalities import resolve_municipality, suggest_municipalities
-from kg.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES
+from ontology.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES
 from search.documents import Document, load_documents
 from search.hybrid import Fused, Weights, explain, fuse
 from search.results import Components, GraphSignal, Hit, Rank, RefOut, SearchResult

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from kg.errors import SearchIndexError, WijkenError
-from kg.namespaces import WK
+from ontology.namespaces import WK
 
 if TYPE_CHECKING:
     import numpy as np

@@ -26,10 +26,10 @@ from api.deps import KnowledgeBaseDep
 from api.ld_html import html_response
 from api.sparql_protocol import RDFLIB_SERIALIZERS, negotiate
 from kg.errors import NotAcceptableError, NotFoundError, UserError
-from kg.namespaces import ONTOLOGY_IRI, PREFIXES, ROOT
 from kg.settings import Settings
 from kg.store import Store, from_ox
 from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
+from ontology.namespaces import ONTOLOGY_IRI, PREFIXES, ROOT
 
 # Offered representations; the first is the default for `*/*` (curl, most RDF clients).
 OFFERS = (

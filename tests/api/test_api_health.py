@@ -12,7 +12,7 @@ import pytest
 
 from api.app import create_app
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import sparql_prefixes
+from ontology.namespaces import sparql_prefixes
 from tests.api.conftest import LiveServer, assert_error, running
 from tests.conftest import write_behind_the_index
 

@@ -8,8 +8,8 @@ from collections import defaultdict
 import httpx
 import pytest
 
-from kg.namespaces import sparql_prefixes
 from kg.store import Store
+from ontology.namespaces import sparql_prefixes
 from tests.api.conftest import LiveServer, assert_error
 
 pytestmark = pytest.mark.slow

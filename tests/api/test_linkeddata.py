@@ -12,7 +12,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 import ontology
 from api.routes.linkeddata import CONTEXT, IriPaths
-from kg.namespaces import ONTOLOGY_IRI, ROOT, WK, reference_graph
+from ontology.namespaces import ONTOLOGY_IRI, ROOT, WK, reference_graph
 from tests.api.conftest import FIXTURE_GRAPH, LiveServer, assert_error
 
 ID = "https://w3id.org/100wijken/id/"

@@ -25,9 +25,9 @@ from api.sparql_protocol import (
     results_format,
 )
 from kg.errors import UnsupportedMediaTypeError, UserError
-from kg.namespaces import WK, reference_graph, sparql_prefixes
 from kg.settings import Settings
 from kg.store import Store
+from ontology.namespaces import WK, reference_graph, sparql_prefixes
 from tests.api.conftest import FIXTURE_GRAPH, LiveServer, assert_error, running
 
 P = sparql_prefixes()

@@ -7,7 +7,7 @@ import pytest
 from rdflib import Graph
 
 from api.service_description import SD
-from kg.namespaces import WK
+from ontology.namespaces import WK
 from tests.api.conftest import FIXTURE_GRAPH, UPDATE_TOKEN, LiveServer, assert_error
 
 ID = "https://w3id.org/100wijken/id/"

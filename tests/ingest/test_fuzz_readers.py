@@ -28,8 +28,8 @@ from ingest.rdf_input import read_rdf
 from ingest.readers import read_csv, read_jsonl, read_markdown, read_xlsx
 from ingest.records import FIELD_NAMES, RawRecord, Record, validate
 from kg.errors import Problem, WijkenError
-from kg.namespaces import DEFAULT_BASE_IRI, WK
 from kg.xmlchars import xml_forbidden_char
+from ontology.namespaces import DEFAULT_BASE_IRI, WK
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:ConjunctiveGraph is deprecated:DeprecationWarning",

@@ -23,7 +23,7 @@ from ingest.records import RawRecord, validate
 from kg import queries
 from kg.errors import IngestError, Problem
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import DEFAULT_BASE_IRI, WK
+from ontology.namespaces import DEFAULT_BASE_IRI, WK
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:ConjunctiveGraph is deprecated:DeprecationWarning")

@@ -12,7 +12,7 @@ from rdflib import URIRef
 from ingest.nlp import MentionLinker, Term
 from kg import queries
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
+from ontology.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
 
 VEKA = DEFAULT_BASE_IRI + "actor/veka"
 ODE = DEFAULT_BASE_IRI + "actor/ode"

@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from ingest.pipeline import graph_iri
 from kg.errors import IngestError
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
+from ontology.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
 
 BASE = DEFAULT_BASE_IRI
 THRESHOLD = {"id": "drempel-kosten", "type": "threshold", "title": "De kosten zijn te hoog",

@@ -12,7 +12,7 @@ from rdflib.namespace import RDFS, XSD
 from ingest.rdf_input import read_rdf
 from kg.errors import IngestError
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import DEFAULT_BASE_IRI, WK
+from ontology.namespaces import DEFAULT_BASE_IRI, WK
 
 # rdflib 7.6's own JSON-LD parser builds a ConjunctiveGraph, which warns; pyproject turns
 # warnings into errors and read_rdf would report them as "malformed json-ld".

@@ -19,7 +19,7 @@ from ingest.rdf_input import RemoteContextRefused, parse_json_ld, read_rdf, remo
 from kg import queries
 from kg.errors import IngestError
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import DEFAULT_BASE_IRI, WK
+from ontology.namespaces import DEFAULT_BASE_IRI, WK
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:ConjunctiveGraph is deprecated:DeprecationWarning")

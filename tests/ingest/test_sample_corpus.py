@@ -16,8 +16,8 @@ from rdflib import Dataset, Graph
 
 from ingest.readers import SUPPORTED_SUFFIXES, has_front_matter
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import sparql_prefixes
 from ontology import load_shapes
+from ontology.namespaces import sparql_prefixes
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 P = sparql_prefixes()

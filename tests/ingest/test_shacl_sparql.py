@@ -22,7 +22,14 @@ from ingest.shacl_sparql import (
     to_ox,
     validate,
 )
-from kg.namespaces import DEFAULT_BASE_IRI, SCHEMA, WK, concept_iri, item_iri, municipality_iri
+from ontology.namespaces import (
+    DEFAULT_BASE_IRI,
+    SCHEMA,
+    WK,
+    concept_iri,
+    item_iri,
+    municipality_iri,
+)
 
 GENT, LEUVEN = "44021", "24062"
 

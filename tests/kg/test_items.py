@@ -10,7 +10,7 @@ import pytest
 from kg.errors import NotFoundError
 from kg.items import Item
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import DEFAULT_BASE_IRI, concept_iri, municipality_iri
+from ontology.namespaces import DEFAULT_BASE_IRI, concept_iri, municipality_iri
 
 RECORDS = [
     {"id": "veka", "type": "actor", "title": "Vlaams Energie- en Klimaatagentschap",

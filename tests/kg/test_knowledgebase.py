@@ -13,8 +13,8 @@ from rdflib.compare import isomorphic
 
 from kg.errors import UserError
 from kg.knowledgebase import KnowledgeBase
-from kg.namespaces import reference_graph
 from kg.store import Store
+from ontology.namespaces import reference_graph
 
 # rdflib 7.6 warns about its own ConjunctiveGraph use when it parses JSON-LD, TriG, N-Quads
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")

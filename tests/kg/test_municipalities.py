@@ -17,7 +17,7 @@ from kg.municipalities import (
     resolve_municipality,
     suggest_municipalities,
 )
-from kg.namespaces import PROVINCE_ROOT, WK, reference_graph, sparql_prefixes
+from ontology.namespaces import PROVINCE_ROOT, WK, reference_graph, sparql_prefixes
 
 GEMEENTE = "https://data.vlaanderen.be/id/gemeente/"
 

@@ -10,7 +10,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 import ontology
-from kg.namespaces import (
+from ontology.namespaces import (
     KNOWLEDGE_TYPES,
     ONTOLOGY_IRI,
     RECORD_TYPES,

@@ -8,7 +8,14 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS, XSD
 
 import ontology
-from kg.namespaces import DEFAULT_BASE_IRI, SCHEMA, WK, concept_iri, item_iri, municipality_iri
+from ontology.namespaces import (
+    DEFAULT_BASE_IRI,
+    SCHEMA,
+    WK,
+    concept_iri,
+    item_iri,
+    municipality_iri,
+)
 
 
 def _rec(record_type: str, record_id: str) -> URIRef:
