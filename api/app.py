@@ -25,7 +25,11 @@ from api.security import SecurityHeadersMiddleware
 from api.templating import STATIC_DIR
 from kg.errors import WijkenError
 from kg.settings import Settings, get_settings
-from kg.sparql_worker import pool_for
+from kg.snapshots import Snapshots
+from kg.sparql_messages import WorkerConfig
+from kg.sparql_worker import SparqlWorkerPool
+from kg.store import Store
+from search.sparql_similarity import similarity_function
 
 logger = logging.getLogger("wijken")
 
@@ -37,6 +41,20 @@ def _warm_up(kb: Any) -> None:
         kb.search_engine.search("warm-up", k=1)
     except WijkenError as exc:
         logger.warning("search is not ready: %s", exc)
+
+
+def sparql_pool(settings: Settings, store: Store) -> SparqlWorkerPool:
+    """The SPARQL workers for an on-disk store, with `wk:similarity` registered: they read
+    checkpoints of the store when this process may write it."""
+    assert store.data_dir is not None
+    similarity = similarity_function(
+        store.data_dir / "index" / "vectors", embedder=settings.embedder,
+        base_iri=settings.base_iri, threads=settings.threads)
+    config = WorkerConfig(
+        data_dir=store.data_dir, max_rows=settings.sparql_max_rows, functions=(similarity,),
+        sandbox=settings.sandbox, in_memory_quads=settings.sparql_in_memory_quads)
+    return SparqlWorkerPool(config, timeout=settings.sparql_timeout, size=settings.sparql_workers,
+                            snapshots=None if store.read_only else Snapshots(store))
 
 
 def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
@@ -59,7 +77,7 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
         if base.store.data_dir is None:
             raise WijkenError("the SPARQL endpoint needs an on-disk data directory")
         await run_in_threadpool(_warm_up, base)
-        pool = pool_for(resolved, base.store)
+        pool = sparql_pool(resolved, base.store)
         await run_in_threadpool(pool.start)
         app.state.kb, app.state.sparql_pool = base, pool
         app.state.sparql_slots = ClientSlots(resolved.sparql_per_client)

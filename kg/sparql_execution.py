@@ -8,24 +8,20 @@ so every format carries exactly the same rows.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import WijkenError
+from kg.errors import NotAcceptableError, WijkenError
 from kg.sparql_guard import decode_codepoints, shape
-from kg.sparql_worker import (
-    NotAcceptableError,
-    QueryFailure,
-    QueryRequest,
-    QueryResult,
-    WorkerConfig,
-)
+from kg.sparql_messages import FunctionSpec, QueryFailure, QueryRequest, QueryResult, WorkerConfig
 from kg.store import Store
 from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
 from ontology.namespaces import PREFIXES
@@ -85,11 +81,7 @@ class Executor:
         self.config = config
         self._store: Store | None = None
         self._snapshot: str | None = None
-        self._similarity: Any = None
-        if config.similarity is not None:
-            from search.sparql_similarity import SimilarityFunction
-
-            self._similarity = SimilarityFunction(config.similarity)
+        self._functions = [_Function(spec) for spec in config.functions]
 
     def ensure_store(self, snapshot: str | None) -> Store:
         """The store to query: the checkpoint `snapshot` (copied into memory when it holds at
@@ -126,17 +118,13 @@ class Executor:
         """Run a query and serialise at most `max_rows` solutions or triples."""
         started = time.monotonic()
         store = self.ensure_store(request.snapshot)
-        functions = {}
-        # The function's local name must appear in any query that calls it (an IRI, a prefixed
-        # name or an escape of either): only then is the index checked for changes.
-        if self._similarity is not None and _may_call_similarity(request.query):
-            from search.sparql_similarity import SIMILARITY_IRI
-
-            self._similarity.take_error()  # forget one left over from a failed attempt
-            self._similarity.refresh()
-            functions[ox.NamedNode(SIMILARITY_IRI)] = self._similarity
+        text = decode_codepoints(request.query).lower()
+        called = [f for f in self._functions if f.named_in(text)]
+        for function in called:
+            function.prepare()
         result = store.oxigraph.query(
-            request.query, **_dataset(request), custom_functions=functions
+            request.query, **_dataset(request),
+            custom_functions={ox.NamedNode(f.spec.iri): f.function for f in called},
         )
         cap = self.config.max_rows
         if isinstance(result, ox.QueryBoolean):
@@ -164,17 +152,13 @@ class Executor:
             prefixes = PREFIXES if rdf in _PREFIXED else None
             body = _bytes(ox.serialize(triples, format=rdf, prefixes=prefixes))
             count, media_type = len(triples), rdf.media_type
-        self._raise_function_error()
+        for function in called:
+            function.raise_error()
         bad = xml_forbidden_in_utf8(body) if media_type in _XML_MEDIA_TYPES else None
         if bad is not None:  # a string the query computed, or older data, would break XML
             raise NotAcceptableError(xml_unacceptable(bad))
         return QueryResult(body, media_type, count, truncated, time.monotonic() - started)
 
-    def _raise_function_error(self) -> None:
-        if self._similarity is not None:
-            error = self._similarity.take_error()
-            if error is not None:
-                raise error
 
 
 def _dataset(request: QueryRequest) -> dict[str, Any]:
@@ -205,8 +189,32 @@ def _open_checkpoint(path: Path, in_memory_quads: int) -> Store:
     return memory
 
 
-def _may_call_similarity(query: str) -> bool:
-    return "similarity" in decode_codepoints(query).lower()
+class _Function:
+    """A registered extension function, built in the worker from its spec."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        module, _, name = spec.factory.partition(":")
+        self.spec = spec
+        self.function = getattr(importlib.import_module(module), name)(spec.config)
+        # Any query that calls the function names it: its IRI or a prefixed name ends in this.
+        self.local_name = re.split(r"[#/:]", spec.iri)[-1].lower()
+
+    def named_in(self, lowered_query: str) -> bool:
+        return self.local_name in lowered_query
+
+    def prepare(self) -> None:
+        take_error = getattr(self.function, "take_error", None)
+        if take_error is not None:
+            take_error()  # forget one left over from a failed query
+        prepare = getattr(self.function, "prepare", None)
+        if prepare is not None:
+            prepare()
+
+    def raise_error(self) -> None:
+        take_error = getattr(self.function, "take_error", None)
+        error = take_error() if take_error is not None else None
+        if error is not None:
+            raise error
 
 
 def _results_format(request: QueryRequest, form: str) -> ox.QueryResultsFormat:

@@ -22,10 +22,8 @@ import multiprocessing
 import queue
 import threading
 import time
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from kg.errors import (
     ForbiddenQueryError,
@@ -37,11 +35,10 @@ from kg.errors import (
     UserError,
     WijkenError,
 )
+from kg.sandbox import deny_network
 from kg.snapshots import Snapshots
-from kg.store import Store
-
-if TYPE_CHECKING:
-    from kg.settings import Settings  # not at run time: workers should start fast
+from kg.sparql_execution import Executor
+from kg.sparql_messages import QueryFailure, QueryRequest, QueryResult, WorkerConfig
 
 logger = logging.getLogger(__name__)
 STARTUP_TIMEOUT = 60.0
@@ -61,67 +58,12 @@ _ERRORS: dict[str, type[WijkenError]] = {
 }
 
 
-@dataclass(frozen=True)
-class WorkerConfig:
-    """What a worker process needs to answer queries (picklable)."""
-
-    data_dir: Path
-    max_rows: int = 10_000
-    sandbox: bool = True
-    """Deny the worker network sockets (see `kg.sandbox`)."""
-    in_memory_quads: int = 1_000_000
-    """Checkpoints with at most this many quads are copied into memory by each worker."""
-    live_store: bool = True
-    """Whether requests may read the store in `data_dir` itself (a read-only server); a pool
-    with checkpoints sets it False and every request names its checkpoint."""
-    similarity: Any = None
-    """A `search.sparql_similarity.SimilarityConfig`, or None to run without `wk:similarity`."""
-
-
-@dataclass(frozen=True)
-class QueryRequest:
-    """One query, with the protocol's dataset and the negotiated formats (media types).
-
-    `results_format` serves SELECT/ASK and `rdf_format` CONSTRUCT/DESCRIBE; the endpoint
-    negotiates both because it only guesses the form before Oxigraph parses the query.
-    """
-
-    query: str
-    default_graphs: tuple[str, ...] = ()
-    named_graphs: tuple[str, ...] = ()
-    results_format: str | None = "application/sparql-results+json"
-    rdf_format: str | None = "text/turtle"
-    snapshot: str | None = None
-    """The checkpoint to read (set by the pool); None reads the store in `data_dir`, which is
-    only defined while no other process writes it (a read-only server)."""
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """A serialised result: `count` rows or triples, `truncated` when the row cap cut it."""
-
-    body: bytes
-    media_type: str
-    count: int
-    truncated: bool
-    seconds: float
-
-
-@dataclass(frozen=True)
-class QueryFailure:
-    code: str
-    message: str
-
-
 # -- the worker process ----------------------------------------------------------------------
 
 
 def _serve(conn: Connection, config: WorkerConfig) -> None:
     """Worker main loop: open the store, say ready, then answer requests until EOF."""
     import signal
-
-    from kg.sandbox import deny_network
-    from kg.sparql_execution import Executor
 
     # Ctrl-C reaches the whole process group; the server decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -290,25 +232,3 @@ class SparqlWorkerPool:
             worker.kill()
         if self.snapshots is not None:
             self.snapshots.close()
-
-
-def pool_for(settings: Settings, store: Store, *, size: int | None = None) -> SparqlWorkerPool:
-    """The pool for an on-disk store: workers read checkpoints of it when this process may
-    write it; `wk:similarity` uses the search index (`index/vectors/`)."""
-    from search.sparql_similarity import SimilarityConfig
-
-    assert store.data_dir is not None
-    data_dir = store.data_dir
-    similarity = SimilarityConfig(
-        index_dir=data_dir / "index" / "vectors",
-        embedder=settings.embedder,
-        base_iri=settings.base_iri,
-        threads=settings.threads,
-    )
-    config = WorkerConfig(
-        data_dir=data_dir, max_rows=settings.sparql_max_rows, similarity=similarity,
-        sandbox=settings.sandbox, in_memory_quads=settings.sparql_in_memory_quads,
-    )
-    return SparqlWorkerPool(config, timeout=settings.sparql_timeout,
-                            size=size or settings.sparql_workers,
-                            snapshots=None if store.read_only else Snapshots(store))

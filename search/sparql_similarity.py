@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from kg.errors import SearchIndexError, WijkenError
+from kg.sparql_messages import FunctionSpec
 from ontology.namespaces import WK
 
 if TYPE_CHECKING:
@@ -74,6 +75,10 @@ class SimilarityFunction:
         self._error: WijkenError | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Called by the worker before a query that names the function."""
+        self.refresh()
 
     def refresh(self) -> None:
         """Drop the loaded index if the one on disk was replaced since (call before a query)."""
@@ -163,3 +168,11 @@ class SimilarityFunction:
             if record_id and record_id in index:
                 return record_id
         return None
+
+
+def similarity_function(index_dir: Path, *, embedder: str, base_iri: str,
+                        threads: int = 1) -> FunctionSpec:
+    """`wk:similarity` as a registration for the SPARQL workers (see `kg.sparql_messages`)."""
+    config = SimilarityConfig(index_dir=index_dir, embedder=embedder, base_iri=base_iri,
+                              threads=threads)
+    return FunctionSpec(SIMILARITY_IRI, f"{__name__}:SimilarityFunction", config)

@@ -37,7 +37,8 @@ from kg.errors import (
 )
 from kg.settings import Settings
 from kg.sparql_guard import check_query, check_update
-from kg.sparql_worker import QueryRequest, SparqlWorkerPool
+from kg.sparql_messages import QueryRequest
+from kg.sparql_worker import SparqlWorkerPool
 
 router = APIRouter(tags=["sparql"])
 TRUNCATED_HEADER = "X-Wijken-Truncated"

@@ -13,9 +13,10 @@ from rdflib import Graph, Literal, URIRef
 
 from kg.errors import NotAcceptableError, QuerySyntaxError, QueryTimeoutError, SearchIndexError
 from kg.snapshots import Snapshots
-from kg.sparql_worker import QueryRequest, SparqlWorkerPool, WorkerConfig
+from kg.sparql_messages import QueryRequest, WorkerConfig
+from kg.sparql_worker import SparqlWorkerPool
 from kg.store import Store
-from search.sparql_similarity import SimilarityConfig
+from search.sparql_similarity import similarity_function
 
 EX = "http://example.org/"
 GRAPH = EX + "g"
@@ -39,11 +40,11 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def pool(store: Store) -> Iterator[SparqlWorkerPool]:
     assert store.data_dir is not None
-    similarity = SimilarityConfig(
-        index_dir=store.data_dir / "index" / "vectors", embedder="e5-small", base_iri=EX
+    similarity = similarity_function(
+        store.data_dir / "index" / "vectors", embedder="e5-small", base_iri=EX
     )
     workers = SparqlWorkerPool(
-        WorkerConfig(data_dir=store.data_dir, max_rows=20, similarity=similarity),
+        WorkerConfig(data_dir=store.data_dir, max_rows=20, functions=(similarity,)),
         timeout=1.0,
         size=1,
         snapshots=Snapshots(store),
