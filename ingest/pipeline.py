@@ -20,13 +20,13 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
-from ingest import shacl
+from ingest import lookups, shacl
 from ingest.mapping import RecordMapper
 from ingest.nlp import MentionLinker, Term
 from ingest.readers import RDF_SUFFIXES, READERS, SUPPORTED_SUFFIXES, has_front_matter
 from ingest.records import RawRecord, SourceRecord, validate
 from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_removal, resolve
-from kg import queries
+from kg.catalogue import source_graphs
 from kg.errors import IngestError, Problem
 from kg.store import Store, to_ox
 from kg.xmlchars import xml_forbidden_char, xml_forbidden_message
@@ -173,7 +173,7 @@ class Ingestor:
         """Ingest files and directories; raises IngestError (writing nothing) on any problem."""
         clock = _Clock()
         files, problems = discover(paths)
-        existing = {g.iri: g for g in queries.source_graphs(self.store)}
+        existing = {g.iri: g for g in source_graphs(self.store)}
         reports: list[FileReport] = []
         batch: list[SourceRecord] = []
         pending: dict[str, tuple[Path, str, list[SourceRecord], Graph | None]] = {}
@@ -207,9 +207,9 @@ class Ingestor:
                 raise IngestError(problems)
             return IngestReport(reports, dry_run, clock.laps)
 
-        known = queries.known_items(self.store)
-        vocabulary = Vocabulary(queries.theme_notations(self.store),
-                                queries.scheme_notations(self.store))
+        known = lookups.known_items(self.store)
+        vocabulary = Vocabulary(lookups.theme_notations(self.store),
+                                lookups.scheme_notations(self.store))
         replaced = set(pending)
         resolution = resolve(batch, known=known, replaced_graphs=replaced,
                              vocabulary=vocabulary)
@@ -219,7 +219,7 @@ class Ingestor:
         removed = {rid: item for rid, item in known.items()
                    if item.graph in replaced and new_types.get(rid) != item.type}
         if removed:
-            referrers = queries.referrers(self.store, self.base_iri, removed, exclude=replaced)
+            referrers = lookups.referrers(self.store, self.base_iri, removed, exclude=replaced)
             problems += dangling_after_removal(removed, referrers)
         if problems:
             raise IngestError(problems)
@@ -239,7 +239,7 @@ class Ingestor:
         if not dry_run:
             self.progress("write", 0, 1)
             # Mentions are derived: those of removed records in other files go with them.
-            stale = queries.mentions_of(self.store, self.base_iri, removed, exclude=replaced)
+            stale = lookups.mentions_of(self.store, self.base_iri, removed, exclude=replaced)
             self.store.replace_graphs(graphs, delete=stale)
             self.progress("write", 1, 1)
             clock.lap("write")
@@ -267,7 +267,7 @@ class Ingestor:
         clock: _Clock,
     ) -> dict[str, list[ox.Quad]]:
         batch = [s for _, _, recs, _ in pending.values() for s in recs]
-        terms = queries.mention_terms(self.store, exclude_graphs=set(pending))
+        terms = lookups.mention_terms(self.store, exclude_graphs=set(pending))
         terms += _batch_actor_terms(batch, self.base_iri)
         linker = MentionLinker(terms)
         clock.lap("nlp-setup")

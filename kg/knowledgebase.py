@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
-from kg import queries
+from kg.catalogue import source_graphs
 from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
 from kg.items import Item, ItemReader
 from kg.settings import Settings
@@ -325,7 +325,7 @@ class KnowledgeBase:
             )
         }
         return Stats(
-            types, themes, municipalities, len(self.store), len(queries.source_graphs(self.store))
+            types, themes, municipalities, len(self.store), len(source_graphs(self.store))
         )
 
     def _rows(self, sparql: str) -> list[dict[str, str]]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kg.catalogue import record_ids_by_type
 from kg.errors import SearchIndexError, UserError
 from kg.municipalities import resolve_municipality, suggest_municipalities
 from ontology.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES
@@ -468,12 +469,7 @@ def _bm25_fields(d: Document) -> dict[str, str]:
 
 
 def _known_ids(store: Any) -> dict[str, set[str]]:
-    from kg.queries import known_items
-
-    out: dict[str, set[str]] = {}
-    for rid, item in known_items(store).items():
-        out.setdefault(item.type, set()).add(rid)
-    return out
+    return record_ids_by_type(store)
 
 
 ID_FILTERS = {"neighbourhood": "neighbourhood", "actor": "actor", "threshold": "threshold"}

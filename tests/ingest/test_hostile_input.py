@@ -20,7 +20,7 @@ from ingest.pipeline import discover
 from ingest.rdf_input import read_rdf
 from ingest.readers import read_csv, read_jsonl, read_markdown, read_xlsx
 from ingest.records import RawRecord, validate
-from kg import queries
+from kg import catalogue
 from kg.errors import IngestError, Problem
 from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, WK
@@ -41,7 +41,7 @@ TTL_PREFIXES = f"""@prefix wk: <{WK}> .
 def snapshot(kb: KnowledgeBase) -> tuple[bytes, int, list[str]]:
     """Everything a write would change: the N-Quads dump, the generation, the source graphs."""
     return (kb.export("nq"), kb.store.generation,
-            sorted(g.iri for g in queries.source_graphs(kb.store)))
+            sorted(g.iri for g in catalogue.source_graphs(kb.store)))
 
 
 def refused(kb: KnowledgeBase, *paths: Path, dry_run: bool = False) -> list[str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
+from ingest import lookups
 from ingest.nlp import MentionLinker, Term
-from kg import queries
 from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
 
@@ -28,7 +28,7 @@ MOBILITEIT = concept_iri("thema", "mobiliteit")
 def linker() -> Iterator[MentionLinker]:
     """A linker built from the real reference data (municipalities, themes) plus two actors."""
     kb = KnowledgeBase(data_dir=None)
-    terms = queries.mention_terms(kb.store, exclude_graphs=set())
+    terms = lookups.mention_terms(kb.store, exclude_graphs=set())
     kb.close()
     terms += [Term("Vlaams Energie- en Klimaatagentschap", VEKA, "actor"),
               Term("VEKA", VEKA, "actor"),

@@ -400,7 +400,7 @@ def test_a_directory_of_every_format_is_walked(kb: KnowledgeBase, tmp_path: Path
 
 
 def queries_source_files(kb: KnowledgeBase) -> list[str]:
-    from kg.queries import source_graphs
+    from kg.catalogue import source_graphs
 
     return [g.source_file for g in source_graphs(kb.store)]
 

@@ -16,7 +16,7 @@ from rdflib import Graph
 
 from ingest import rdf_input
 from ingest.rdf_input import RemoteContextRefused, parse_json_ld, read_rdf, remote_contexts
-from kg import queries
+from kg import catalogue
 from kg.errors import IngestError
 from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, WK
@@ -67,7 +67,7 @@ def references(listener: Any, outside: Path) -> dict[str, str]:
 def snapshot(kb: KnowledgeBase) -> tuple[bytes, int, list[str]]:
     """Everything a write would change: the N-Quads dump, the generation, the source graphs."""
     return (kb.export("nq"), kb.store.generation,
-            sorted(g.iri for g in queries.source_graphs(kb.store)))
+            sorted(g.iri for g in catalogue.source_graphs(kb.store)))
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from ingest import lookups
 from ingest.records import RawRecord, SourceRecord, validate
 from ingest.resolve import KnownItem, Vocabulary, dangling_after_removal, resolve
-from kg import queries
 from kg.knowledgebase import KnowledgeBase
 from kg.municipalities import resolve_municipality
 
@@ -18,7 +18,7 @@ def vocabulary() -> Iterator[Vocabulary]:
     """The real themes and schemes, read from an in-memory store with the reference data."""
     kb = KnowledgeBase(data_dir=None)
     try:
-        yield Vocabulary(queries.theme_notations(kb.store), queries.scheme_notations(kb.store))
+        yield Vocabulary(lookups.theme_notations(kb.store), lookups.scheme_notations(kb.store))
     finally:
         kb.close()
 

@@ -1,12 +1,15 @@
-"""Named read queries over the store that the ingest pipeline and the knowledge base share."""
+"""The store look-ups of the ingest pipeline: known records, concept notations, who refers to
+a record, and the terms that mention linking matches."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from ingest.nlp import Term
+from ingest.resolve import KnownItem
+from kg.catalogue import source_graphs
 from kg.store import Store
 from ontology.namespaces import (
     CLASS_TO_TYPE,
@@ -20,36 +23,8 @@ from ontology.namespaces import (
 P = sparql_prefixes()
 
 
-@dataclass(frozen=True)
-class SourceGraphInfo:
-    """A named graph from one ingested file, as its provenance triples describe it."""
-
-    iri: str
-    source_file: str
-    content_hash: str
-    record_count: int
-    generated_at: str
-
-
-def source_graphs(store: Store) -> list[SourceGraphInfo]:
-    """Every named graph that came from an ingested file."""
-    rows = store.select(
-        P
-        + """
-        SELECT ?g ?file ?hash ?n ?at WHERE { GRAPH ?g {
-          ?g a wk:SourceGraph ; wk:sourceFile ?file ; wk:contentHash ?hash ;
-             wk:recordCount ?n ; prov:generatedAtTime ?at } } ORDER BY ?file"""
-    )
-    return [
-        SourceGraphInfo(str(r["g"]), str(r["file"]), str(r["hash"]), int(r["n"]), str(r["at"]))
-        for r in rows
-    ]
-
-
-def known_items(store: Store):  # -> dict[str, KnownItem]
+def known_items(store: Store) -> dict[str, KnownItem]:
     """Every record in the store by id: its type, graph and source file."""
-    from ingest.resolve import KnownItem
-
     files = {g.iri: g.source_file for g in source_graphs(store)}
     values = " ".join(f"<{c}>" for c in CLASS_TO_TYPE)
     rows = store.select(
@@ -122,10 +97,8 @@ def mentions_of(store: Store, base_iri: str, removed: Mapping, *, exclude: set[s
             if row["g"].value not in exclude]
 
 
-def mention_terms(store: Store, *, exclude_graphs: set[str]):  # -> list[Term]
+def mention_terms(store: Store, *, exclude_graphs: set[str]) -> list[Term]:
     """Labels that name actors, municipalities and themes, for the mention linker."""
-    from ingest.nlp import Term
-
     terms: list[Term] = []
     rows = store.select(
         P
