@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
         if resolved.update_token is None and os.environ.get("WIJKEN_UPDATE_TOKEN") is not None:
             logger.warning("WIJKEN_UPDATE_TOKEN is set but empty: SPARQL updates stay disabled")
         if kb is None:
-            from kg.knowledgebase import KnowledgeBase
+            from api.knowledgebase import KnowledgeBase
 
             base = await run_in_threadpool(KnowledgeBase.from_settings, resolved)
         else:

@@ -52,7 +52,7 @@ def _batch_threads() -> int | None:
 def knowledge_base(data_dir: Path | None, *, read_only: bool = False, **overrides: Any
                    ) -> Iterator[Any]:
     """Open the knowledge base of a data directory; turn domain errors into clean exits."""
-    from kg.knowledgebase import KnowledgeBase
+    from api.knowledgebase import KnowledgeBase
 
     try:
         settings = _settings(data_dir, **overrides)

@@ -6,14 +6,14 @@ from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from kg.settings import Settings
 from kg.sparql_worker import SparqlWorkerPool
 from kg.store import Store
 
 
 class KnowledgeBaseLike(Protocol):
-    """The part of `kg.knowledgebase.KnowledgeBase` the SPARQL and linked-data routes use."""
+    """The part of `api.knowledgebase.KnowledgeBase` the SPARQL and linked-data routes use."""
 
     settings: Settings
     store: Store

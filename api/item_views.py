@@ -16,10 +16,10 @@ from typing import Any
 
 from rdflib import Literal
 
+from api.knowledgebase import KnowledgeBase
 from api.templating import kind_colour
 from kg.errors import WijkenError
 from kg.items import RELATIONS, Item, Link
-from kg.knowledgebase import KnowledgeBase
 from kg.traversal import Related
 from ontology.namespaces import KNOWLEDGE_TYPES, THEME_SCHEME, concept_iri, sparql_prefixes
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from ontology.namespaces import sparql_prefixes
 
 REPO = Path(__file__).resolve().parent.parent

@@ -26,7 +26,7 @@ def main() -> None:
     """Run the benchmark."""
     import synthetic
 
-    from kg.knowledgebase import KnowledgeBase
+    from api.knowledgebase import KnowledgeBase
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("n", type=int, nargs="?", default=10_000)

@@ -46,7 +46,7 @@ def build_synthetic(n: int, work: Path) -> Path:
     """Ingest n synthetic records and index them with seeded vectors."""
     import synthetic
 
-    from kg.knowledgebase import KnowledgeBase
+    from api.knowledgebase import KnowledgeBase
     from search.chunking import chunk_text
     from search.documents import load_documents
     from search.embeddingcache import EmbeddingCache
@@ -74,7 +74,7 @@ def build_synthetic(n: int, work: Path) -> Path:
 
 def measure(data_dir: Path, *, n_queries: int, clients: int, threads: int) -> dict[str, float]:
     """Latencies (ms) of n_queries searches spread over `clients` threads."""
-    from kg.knowledgebase import KnowledgeBase
+    from api.knowledgebase import KnowledgeBase
     from search.evaluate import load_questions
 
     kb = KnowledgeBase(data_dir=data_dir, read_only=True, threads=threads)

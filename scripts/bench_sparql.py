@@ -30,7 +30,7 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Dataset
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from ontology.namespaces import sparql_prefixes
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import argparse
 import itertools
 from pathlib import Path
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from search.evaluate import load_questions, ndcg, recall, reciprocal_rank
 from search.hybrid import Weights, fuse
 

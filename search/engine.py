@@ -30,7 +30,10 @@ from search.hybrid import Fused, Weights, explain, fuse
 from search.results import Components, GraphSignal, Hit, Rank, RefOut, SearchResult
 
 if TYPE_CHECKING:
-    from kg.knowledgebase import KnowledgeBase
+    from pathlib import Path
+
+    from kg.settings import Settings
+    from kg.store import Store
     from search.bm25 import BM25Index
     from search.embedders import Embedder
     from search.embeddingcache import EmbeddingCache
@@ -61,13 +64,20 @@ class SyncReport:
 
 
 class SearchEngine:
-    """Hybrid search over one knowledge base; one writer (sync), many readers (search)."""
+    """Hybrid search over the records of a store; one writer (sync), many readers (search).
 
-    def __init__(self, kb: KnowledgeBase, *, weights: Weights | None = None) -> None:
-        self.kb = kb
-        self.settings = kb.settings
+    Built from what it uses: the store, the settings (embedder, threads, HNSW threshold) and the
+    index directory (None: in memory only). A `read_only` engine never writes its index and
+    refuses a stale one instead of reconciling it.
+    """
+
+    def __init__(self, store: Store, settings: Settings, *, index_dir: Path | None,
+                 read_only: bool = False, weights: Weights | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.read_only = read_only
         self.weights = weights or Weights()
-        self.dir = kb.data_dir / "index" if kb.data_dir is not None else None
+        self.dir = index_dir
         # `_lock` guards the served indexes and is held only briefly; `_sync_lock` makes sync
         # the one writer, so a long re-embedding never blocks the readers.
         self._lock = threading.RLock()
@@ -151,15 +161,15 @@ class SearchEngine:
         except (OSError, ValueError) as exc:
             # BM25 is derived from the documents alone (no model): a writable process rebuilds
             # one written by another analyzer version, or lost, instead of refusing to search.
-            if self.kb.read_only:
+            if self.read_only:
                 raise SearchIndexError(f"the BM25 index cannot be used ({exc}); run "
                                        "`wijken reindex`") from exc
-            self._bm25 = _build_bm25(load_documents(self.kb.store))
+            self._bm25 = _build_bm25(load_documents(self.store))
             self._bm25.save(self.dir / "bm25.json.gz")
         self._vectors = vectors
         self._state = state
-        self._docs = load_documents(self.kb.store)
-        self._known = _known_ids(self.kb.store)
+        self._docs = load_documents(self.store)
+        self._known = _known_ids(self.store)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -202,9 +212,9 @@ class SearchEngine:
         embedder = self.embedder
         if not rebuild:
             self.check_model()
-        generation = self.kb.store.generation  # read first: a later write only means resync
-        docs = load_documents(self.kb.store)
-        known = _known_ids(self.kb.store)
+        generation = self.store.generation  # read first: a later write only means resync
+        docs = load_documents(self.store)
+        known = _known_ids(self.store)
         state = _empty_state() if rebuild else self._read_state()
         vectors, cache, state = self._open_for_sync(state, rebuild)
         old: dict[str, str] = state["passages"]
@@ -338,10 +348,10 @@ class SearchEngine:
             indexed = self._state["generation"]
             if self._syncing or self._sync_expected:
                 return
-        generation = self.kb.store.generation
+        generation = self.store.generation
         if indexed == generation:
             return
-        if self.kb.read_only:
+        if self.read_only:
             raise SearchIndexError(
                 f"the search index reflects graph state {indexed}, but the graph is at state "
                 f"{generation} (it was changed without updating the index); run "

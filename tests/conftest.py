@@ -25,7 +25,7 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     Built once per test session; open it read-only (`KnowledgeBase(..., read_only=True)`) or
     copy it, never write to it.
     """
-    from kg.knowledgebase import KnowledgeBase
+    from api.knowledgebase import KnowledgeBase
 
     data_dir = tmp_path_factory.mktemp("sample") / "data"
     kb = KnowledgeBase(data_dir=data_dir, threads=os.cpu_count() or 1)

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import KBDep
 from api.error_handlers import error_responses
+from api.knowledgebase import KnowledgeBase
 from kg.errors import WijkenError
-from kg.knowledgebase import KnowledgeBase
 
 router = APIRouter(prefix="/api", tags=["health"])
 IndexState = Literal["ready", "missing", "mismatch", "stale", "syncing"]

@@ -26,7 +26,7 @@ from fastapi import FastAPI  # noqa: E402
 from rdflib import Graph  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from kg.knowledgebase import KnowledgeBase  # noqa: E402
+from api.knowledgebase import KnowledgeBase  # noqa: E402
 from kg.settings import Settings  # noqa: E402
 
 BASE = "https://w3id.org/100wijken/id/"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from ontology.namespaces import sparql_prefixes
 from tests.api.conftest import LiveServer, assert_error, running
 from tests.conftest import write_behind_the_index

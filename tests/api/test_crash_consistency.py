@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from kg.store import Store
 from tests.api.conftest import free_port
 from tests.conftest import REPO

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from tests.conftest import Listener
 
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from api.knowledgebase import KnowledgeBase
 from kg.errors import IngestError
-from kg.knowledgebase import KnowledgeBase
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:ConjunctiveGraph is deprecated:DeprecationWarning")

@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from api.knowledgebase import KnowledgeBase
 from ingest.limits import MAX_NESTING
 from ingest.pipeline import discover
 from ingest.rdf_input import read_rdf
@@ -22,7 +23,6 @@ from ingest.readers import read_csv, read_jsonl, read_markdown, read_xlsx
 from ingest.records import RawRecord, validate
 from kg import catalogue
 from kg.errors import IngestError, Problem
-from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, WK
 
 pytestmark = pytest.mark.filterwarnings(

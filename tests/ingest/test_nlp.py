@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
+from api.knowledgebase import KnowledgeBase
 from ingest import lookups
 from ingest.nlp import MentionLinker, Term
-from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
 
 VEKA = DEFAULT_BASE_IRI + "actor/veka"

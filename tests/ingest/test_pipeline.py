@@ -12,9 +12,9 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
+from api.knowledgebase import KnowledgeBase
 from ingest.pipeline import graph_iri
 from kg.errors import IngestError
-from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
 
 BASE = DEFAULT_BASE_IRI

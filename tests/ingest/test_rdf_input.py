@@ -9,9 +9,9 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 
+from api.knowledgebase import KnowledgeBase
 from ingest.rdf_input import read_rdf
 from kg.errors import IngestError
-from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, WK
 
 # rdflib 7.6's own JSON-LD parser builds a ConjunctiveGraph, which warns; pyproject turns

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from rdflib import Graph
 
+from api.knowledgebase import KnowledgeBase
 from ingest import rdf_input
 from ingest.rdf_input import RemoteContextRefused, parse_json_ld, read_rdf, remote_contexts
 from kg import catalogue
 from kg.errors import IngestError
-from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, WK
 
 pytestmark = pytest.mark.filterwarnings(

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from api.knowledgebase import KnowledgeBase
 from ingest import lookups
 from ingest.records import RawRecord, SourceRecord, validate
 from ingest.resolve import KnownItem, Vocabulary, dangling_after_removal, resolve
-from kg.knowledgebase import KnowledgeBase
 from kg.municipalities import resolve_municipality
 
 

@@ -14,8 +14,8 @@ import pyshacl
 import pytest
 from rdflib import Dataset, Graph
 
+from api.knowledgebase import KnowledgeBase
 from ingest.readers import SUPPORTED_SUFFIXES, has_front_matter
-from kg.knowledgebase import KnowledgeBase
 from ontology import load_shapes
 from ontology.namespaces import sparql_prefixes
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from api.knowledgebase import KnowledgeBase
 from kg.errors import NotFoundError
 from kg.items import Item
-from kg.knowledgebase import KnowledgeBase
 from ontology.namespaces import DEFAULT_BASE_IRI, concept_iri, municipality_iri
 
 RECORDS = [

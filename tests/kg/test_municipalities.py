@@ -9,7 +9,7 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from kg.municipalities import (
     flemish_municipalities,
     flemish_provinces,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from search.documents import Document, Ref, load_documents
 
 RECORDS = Path(__file__).with_name("engine_records.jsonl")

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from api.knowledgebase import KnowledgeBase
 from kg.errors import SearchIndexError, UserError
-from kg.knowledgebase import KnowledgeBase
 from search.engine import MAX_QUERY_CHARS, SearchEngine, SyncReport, snippet
 from search.results import SearchResult
 from tests.conftest import store_generation
@@ -531,7 +531,7 @@ def test_an_unknown_embedder_is_a_user_error(tmp_path: Path) -> None:
     base = KnowledgeBase(data_dir=tmp_path / "d", embedder="word2vec")
     try:
         with pytest.raises(UserError, match="unknown embedder 'word2vec'"):
-            SearchEngine(base).embedder  # noqa: B018
+            SearchEngine(base.store, base.settings, index_dir=None).embedder  # noqa: B018
     finally:
         base.close()
 

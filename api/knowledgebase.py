@@ -13,23 +13,26 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
+import ontology
+from ingest.pipeline import Ingestor, IngestReport, Progress
+from kg import municipalities
 from kg.catalogue import source_graphs
 from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
 from kg.items import Item, ItemReader
 from kg.settings import Settings
+from kg.sparql_guard import check_query
 from kg.store import Store
+from kg.traversal import Related, Subgraph, ThresholdAnswer, Traversal, threshold_breakthroughs
 from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
-
-if TYPE_CHECKING:
-    from ingest.pipeline import IngestReport, Progress
-    from kg.traversal import Related, Subgraph, ThresholdAnswer
-    from search.engine import SearchEngine
+from search.engine import SearchEngine
+from search.vectorindex import recover_dir
 
 logger = logging.getLogger("wijken")
 
@@ -56,11 +59,6 @@ class Stats:
 def _reference_sources() -> dict[str, tuple[str, Callable[[], Graph]]]:
     """Reference graph IRI -> (digest of its sources, builder). The digest comes from the
     source files' bytes, so checking whether the store is up to date parses nothing."""
-    from importlib.resources import files
-
-    import ontology
-    from kg import municipalities
-
     def digest(*parts: bytes) -> str:
         return "sha256:" + hashlib.sha256(b"\0".join(parts)).hexdigest()
 
@@ -151,8 +149,6 @@ class KnowledgeBase:
         """Whether a search index exists and reflects this store generation."""
         if self.data_dir is None:
             return False
-        from search.vectorindex import recover_dir
-
         index = self.data_dir / "index"
         recover_dir(index / "vectors")
         if not (index / "state.json").exists() or not (index / "vectors" / "config.json").exists():
@@ -175,8 +171,6 @@ class KnowledgeBase:
 
         Raises `IngestError` with every problem (and writes nothing) when the input is invalid.
         """
-        from ingest.pipeline import Ingestor
-
         if dry_run or not sync_index:
             with self._write_lock:
                 return Ingestor(self.store, base_iri=self.base_iri, progress=progress).run(
@@ -201,9 +195,9 @@ class KnowledgeBase:
     def search_engine(self) -> SearchEngine:
         """The hybrid search engine (loads the embedder and the index on first use)."""
         if self._search is None:
-            from search.engine import SearchEngine
-
-            self._search = SearchEngine(self)
+            self._search = SearchEngine(
+                self.store, self.settings, read_only=self.read_only,
+                index_dir=self.data_dir / "index" if self.data_dir is not None else None)
         return self._search
 
     def search(self, query: str, *, k: int = 10, filters: dict[str, str] | None = None) -> Any:
@@ -254,8 +248,6 @@ class KnowledgeBase:
                 limit: int = 50) -> list[Related]:
         """Items related to a record, strongest first, each with the paths that connect them
         (shared threshold, measure, neighbourhood or theme, explicit link, similar text)."""
-        from kg.traversal import Traversal
-
         item = self.item(record_id)
         similar = None
         if self._index_ready():
@@ -269,8 +261,6 @@ class KnowledgeBase:
 
     def threshold_breakthroughs(self, threshold_id: str) -> ThresholdAnswer:
         """Who overcame this threshold elsewhere, and how."""
-        from kg.traversal import threshold_breakthroughs
-
         item = self.item(threshold_id)
         if item.type != "threshold":
             raise NotFoundError(f"{threshold_id!r} is a {item.type}, not a threshold")
@@ -278,8 +268,6 @@ class KnowledgeBase:
 
     def subgraph(self, record_id: str, *, depth: int = 1, max_nodes: int = 150) -> Subgraph:
         """The nodes and edges around a record, for display."""
-        from kg.traversal import Traversal
-
         if not 1 <= depth <= 3:
             raise UserError("depth must be 1, 2 or 3")
         return Traversal(self.store).subgraph(self.item(record_id).iri, depth=depth,
@@ -333,8 +321,6 @@ class KnowledgeBase:
 
     def sparql(self, query: str) -> Any:
         """Run a SPARQL query over the union of all graphs (no time limit: CLI use)."""
-        from kg.sparql_guard import check_query
-
         check_query(query)  # SERVICE and LOAD would make Oxigraph fetch a URL
         try:
             return self.store.query(query)

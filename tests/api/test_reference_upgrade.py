@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kg import knowledgebase
-from kg.knowledgebase import KnowledgeBase
+from api import knowledgebase
+from api.knowledgebase import KnowledgeBase
 
 RECORDS = [
     {"id": "drempel-vme", "type": "threshold", "title": "Besluitvorming in de VME",
