@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from api.iri_paths import IriPaths
 from api.security import safe_href
 from ontology.namespaces import DEFAULT_BASE_IRI, MUNICIPALITY_ROOT, item_iri
 
@@ -116,8 +117,6 @@ class Links:
     """Local links to records for one base IRI (records are served at their IRI's path)."""
 
     def __init__(self, base_iri: str) -> None:
-        from api.routes.linkeddata import IriPaths
-
         self.base_iri = base_iri
         self.paths = IriPaths(base_iri)
 

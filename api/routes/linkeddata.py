@@ -11,9 +11,7 @@ JSON-LD (compacted with the published `/context.jsonld`), N-Triples, RDF/XML.
 from __future__ import annotations
 
 import json
-import re
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -23,6 +21,7 @@ from rdflib.namespace import RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from api.deps import KnowledgeBaseDep
+from api.iri_paths import IriPaths
 from api.ld_html import html_response
 from api.sparql_protocol import RDFLIB_SERIALIZERS, negotiate
 from kg.errors import NotAcceptableError, NotFoundError, UserError
@@ -50,7 +49,6 @@ FORMAT_PARAM = {
 MAX_INCOMING = 500
 XSD_STRING = str(XSD.string)
 # Characters allowed in a SPARQL IRIREF (SPARQL 1.1 grammar, production 139).
-_IRI_CHARS = re.compile(r"[^<>\"{}|^`\\\x00-\x20]*")
 _LABELS = "VALUES ?lp { rdfs:label skos:prefLabel }"
 
 _ID = {"@type": "@id"}
@@ -93,41 +91,6 @@ FormatParam = Annotated[
     str | None,
     Query(alias="format", description=f"Overrides `Accept`: one of {', '.join(FORMAT_PARAM)}."),
 ]
-
-
-class IriPaths:
-    """Maps minted IRIs to local paths and back."""
-
-    def __init__(self, base_iri: str) -> None:
-        self.prefixes: list[tuple[str, str]] = [(ROOT, "/")]
-        if not base_iri.startswith(ROOT):
-            self.prefixes.insert(0, (base_iri, urlparse(base_iri).path))
-
-    def path_for(self, iri: str) -> str | None:
-        """The local path that serves `iri`, or None for IRIs served elsewhere."""
-        for iri_prefix, path_prefix in self.prefixes:
-            if iri.startswith(iri_prefix):
-                return path_prefix + iri[len(iri_prefix) :]
-        return None
-
-    def iri_for(self, path: str) -> str:
-        """The IRI a local path stands for; NotFoundError if it cannot be one of ours.
-
-        The IRI goes into a SPARQL query, so characters an IRI cannot hold (`>`, `{`, spaces,
-        quotes…) are refused here rather than escaped there, and so is anything else that is no
-        valid IRI (RFC 3987: control characters such as U+0084, private-use code points in the
-        path, broken percent-encoding), which the query parser would reject: the store cannot
-        hold such an IRI, so there is no resource.
-        """
-        for iri_prefix, path_prefix in self.prefixes:
-            if path.startswith(path_prefix) and _IRI_CHARS.fullmatch(path):
-                iri = iri_prefix + path[len(path_prefix) :]
-                try:
-                    ox.NamedNode(iri)
-                except ValueError:
-                    break
-                return iri
-        raise NotFoundError(f"no resource at {path}")
 
 
 def describe(store: Store, iri: str) -> Graph:

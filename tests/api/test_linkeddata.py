@@ -11,7 +11,8 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS, XSD
 
 import ontology
-from api.routes.linkeddata import CONTEXT, IriPaths
+from api.iri_paths import IriPaths
+from api.routes.linkeddata import CONTEXT
 from ontology.namespaces import ONTOLOGY_IRI, ROOT, WK, reference_graph
 from tests.api.conftest import FIXTURE_GRAPH, LiveServer, assert_error
 
