@@ -29,6 +29,7 @@ from kg.snapshots import Snapshots
 from kg.sparql_messages import WorkerConfig
 from kg.sparql_worker import SparqlWorkerPool
 from kg.store import Store
+from search.index_layout import IndexLayout
 from search.sparql_similarity import similarity_function
 
 logger = logging.getLogger("wijken")
@@ -48,7 +49,7 @@ def sparql_pool(settings: Settings, store: Store) -> SparqlWorkerPool:
     checkpoints of the store when this process may write it."""
     assert store.data_dir is not None
     similarity = similarity_function(
-        store.data_dir / "index" / "vectors", embedder=settings.embedder,
+        IndexLayout.of(store.data_dir).vectors, embedder=settings.embedder,
         base_iri=settings.base_iri, threads=settings.threads)
     config = WorkerConfig(
         data_dir=store.data_dir, max_rows=settings.sparql_max_rows, functions=(similarity,),

@@ -8,7 +8,6 @@ use, never at import time.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -32,7 +31,7 @@ from kg.store import Store
 from kg.traversal import Related, Subgraph, ThresholdAnswer, Traversal, threshold_breakthroughs
 from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
 from search.engine import SearchEngine
-from search.vectorindex import recover_dir
+from search.index_layout import IndexLayout
 
 logger = logging.getLogger("wijken")
 
@@ -147,14 +146,7 @@ class KnowledgeBase:
 
     def _index_reflects(self, generation: int) -> bool:
         """Whether a search index exists and reflects this store generation."""
-        if self.data_dir is None:
-            return False
-        index = self.data_dir / "index"
-        recover_dir(index / "vectors")
-        if not (index / "state.json").exists() or not (index / "vectors" / "config.json").exists():
-            return False
-        state = json.loads((index / "state.json").read_text(encoding="utf-8"))
-        return bool(state.get("generation") == generation)
+        return self.data_dir is not None and IndexLayout.of(self.data_dir).reflects(generation)
 
     # -- ingest ----------------------------------------------------------------------------
 
@@ -197,7 +189,7 @@ class KnowledgeBase:
         if self._search is None:
             self._search = SearchEngine(
                 self.store, self.settings, read_only=self.read_only,
-                index_dir=self.data_dir / "index" if self.data_dir is not None else None)
+                index_dir=IndexLayout.of(self.data_dir).directory if self.data_dir else None)
         return self._search
 
     def search(self, query: str, *, k: int = 10, filters: dict[str, str] | None = None) -> Any:
@@ -223,7 +215,7 @@ class KnowledgeBase:
 
     def _has_index(self) -> bool:
         return self._search is not None or bool(
-            self.data_dir and (self.data_dir / "index").exists())
+            self.data_dir and IndexLayout.of(self.data_dir).exists())
 
     @property
     def index_syncing(self) -> bool:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import json
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -27,6 +25,7 @@ from kg.municipalities import resolve_municipality, suggest_municipalities
 from ontology.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES
 from search.documents import Document, load_documents
 from search.hybrid import Fused, Weights, explain, fuse
+from search.index_layout import IndexLayout, mismatch_message, missing_message, stale_message
 from search.results import Components, GraphSignal, Hit, Rank, RefOut, SearchResult
 
 if TYPE_CHECKING:
@@ -77,7 +76,7 @@ class SearchEngine:
         self.settings = settings
         self.read_only = read_only
         self.weights = weights or Weights()
-        self.dir = index_dir
+        self.layout = IndexLayout(index_dir) if index_dir is not None else None
         # `_lock` guards the served indexes and is held only briefly; `_sync_lock` makes sync
         # the one writer, so a long re-embedding never blocks the readers.
         self._lock = threading.RLock()
@@ -114,28 +113,16 @@ class SearchEngine:
         return self._embedder
 
     def _read_state(self) -> dict[str, Any]:
-        if self.dir is None or not (self.dir / "state.json").exists():
-            return _empty_state()
-        return json.loads((self.dir / "state.json").read_text(encoding="utf-8"))
-
-    def _write_state(self, state: dict[str, Any]) -> None:
-        if self.dir is None:
-            return
-        tmp = self.dir / "state.json.tmp"
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp, self.dir / "state.json")
+        state = self.layout.read_state() if self.layout is not None else None
+        return state if state is not None else _empty_state()
 
     def check_model(self) -> None:
         """Refuse an index built with another embedder, before anything is written."""
-        if self.dir is None or not (self.dir / "vectors" / "config.json").exists():
-            return
-        config = json.loads((self.dir / "vectors" / "config.json").read_text("utf-8"))
-        if config.get("model_id") != self.embedder.model_id:
-            raise SearchIndexError(
-                f"the search index in {self.dir} was built with {config.get('model_id')!r}, but "
-                f"the configured embedder is {self.embedder.model_id!r} "
-                f"(WIJKEN_EMBEDDER={self.settings.embedder}); run `wijken reindex` to rebuild "
-                "it, or configure the embedder it was built with")
+        built_with = self.layout.built_with() if self.layout is not None else None
+        if built_with is not None and built_with != self.embedder.model_id:
+            assert self.layout is not None
+            raise SearchIndexError(mismatch_message(
+                self.layout.directory, built_with, self.embedder.model_id, self.settings.embedder))
 
     def _load(self) -> None:
         """Open the indexes and check they fit the model and the current graph."""
@@ -145,19 +132,18 @@ class SearchEngine:
         if self._vectors is not None:
             return
         state = self._read_state()
-        if self.dir is None or state["generation"] < 0:
-            raise SearchIndexError("there is no search index yet: run `wijken reindex` "
-                                   "(or ingest records, which builds it)")
+        if self.layout is None or state["generation"] < 0:
+            raise SearchIndexError(missing_message())
         self.check_model()
         try:
-            vectors = VectorIndex.load(self.dir / "vectors",
+            vectors = VectorIndex.load(self.layout.vectors,
                                        expected_model_id=self.embedder.model_id,
                                        expected_dim=self.embedder.dim,
                                        hnsw_threshold=self.settings.hnsw_threshold)
         except VectorIndexError as exc:
             raise SearchIndexError(str(exc)) from exc
         try:
-            self._bm25 = BM25Index.load(self.dir / "bm25.json.gz")
+            self._bm25 = BM25Index.load(self.layout.bm25)
         except (OSError, ValueError) as exc:
             # BM25 is derived from the documents alone (no model): a writable process rebuilds
             # one written by another analyzer version, or lost, instead of refusing to search.
@@ -165,7 +151,7 @@ class SearchEngine:
                 raise SearchIndexError(f"the BM25 index cannot be used ({exc}); run "
                                        "`wijken reindex`") from exc
             self._bm25 = _build_bm25(load_documents(self.store))
-            self._bm25.save(self.dir / "bm25.json.gz")
+            self._bm25.save(self.layout.bm25)
         self._vectors = vectors
         self._state = state
         self._docs = load_documents(self.store)
@@ -245,7 +231,7 @@ class SearchEngine:
         from search.vectorindex import VectorIndex, VectorIndexError
 
         embedder = self.embedder
-        vdir = self.dir / "vectors" if self.dir is not None else None
+        vdir = self.layout.vectors if self.layout is not None else None
         vectors = None
         if not rebuild and vdir is not None and (vdir / "config.json").exists():
             try:
@@ -294,16 +280,15 @@ class SearchEngine:
         (a sync cut short is finished by the next one, which compares the index itself)."""
         from search.chunking import chunk_text
 
-        if self.dir is None:
+        if self.layout is None:
             return
-        vdir = self.dir / "vectors"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        vectors.save(vdir, fingerprint=f"generation:{state['generation']}")
+        self.layout.directory.mkdir(parents=True, exist_ok=True)
+        vectors.save(self.layout.vectors, fingerprint=f"generation:{state['generation']}")
         if rebuild:  # re-chunking every passage costs a token count each: only here
             cache.prune(c for d in docs.values() for c in chunk_text(d.passage, self.embedder))
-        cache.save(vdir)
-        bm25.save(self.dir / "bm25.json.gz")
-        self._write_state(state)
+        cache.save(self.layout.vectors)
+        bm25.save(self.layout.bm25)
+        self.layout.write_state(state)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -352,10 +337,7 @@ class SearchEngine:
         if indexed == generation:
             return
         if self.read_only:
-            raise SearchIndexError(
-                f"the search index reflects graph state {indexed}, but the graph is at state "
-                f"{generation} (it was changed without updating the index); run "
-                "`wijken reindex`")
+            raise SearchIndexError(stale_message(indexed, generation))
         self.sync()
 
     def allowed(self, filters: Mapping[str, str] | None) -> list[str] | None:

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from kg.errors import SearchIndexError, WijkenError
 from kg.sparql_messages import FunctionSpec
+from search.vectorindex import CONFIG_FILE
 from ontology.namespaces import WK
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class SimilarityFunction:
         return error
 
     def _stamp(self) -> tuple[float, int] | None:
-        config = self.config.index_dir / "config.json"
+        config = self.config.index_dir / CONFIG_FILE
         try:
             stat = config.stat()
         except FileNotFoundError:

@@ -5,8 +5,6 @@ state to report (with the fix), not a failure of the health check.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter
@@ -16,9 +14,10 @@ from api.deps import KBDep
 from api.error_handlers import error_responses
 from api.knowledgebase import KnowledgeBase
 from kg.errors import WijkenError
+from search.index_layout import IndexLayout, missing_message
 
 router = APIRouter(prefix="/api", tags=["health"])
-IndexState = Literal["ready", "missing", "mismatch", "stale", "syncing"]
+IndexState = Literal["ready", "missing", "mismatch", "stale", "syncing"]  # IndexLayout's + one
 
 
 class StoreHealth(BaseModel):
@@ -71,43 +70,21 @@ class StatsOut(BaseModel):
     source_graphs: int = Field(description="Ingested source files (named graphs).")
 
 
-def _read_json(path: Path) -> dict[str, object] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def index_health(kb: KnowledgeBase, model_id: str | None) -> IndexHealth:
     """Classify the on-disk index against the configured model and the graph, cheaply: from
-    its `state.json` and `vectors/config.json`, without loading vectors or the model."""
-    index_dir = kb.data_dir / "index" if kb.data_dir is not None else None
-    state = _read_json(index_dir / "state.json") if index_dir else None
-    config = _read_json(index_dir / "vectors" / "config.json") if index_dir else None
-    generation = state.get("generation") if state else None
-    if state is None or config is None or not isinstance(generation, int) or generation < 0:
-        return IndexHealth(state="missing", message="there is no search index yet: run "
-                           "`wijken reindex` (or ingest records, which builds it)")
-    built_with = str(config.get("model_id"))
-    items = config.get("item_count")
-    ready = IndexHealth(state="ready", message="the search index fits the model and the graph",
-                        generation=generation, model_id=built_with,
-                        items=items if isinstance(items, int) else None)
-    if model_id is None or built_with != model_id:
-        return ready.model_copy(update={"state": "mismatch", "message": (
-            f"the search index was built with {built_with!r}, but the configured embedder is "
-            f"{model_id!r}; run `wijken reindex` or configure the embedder it was built with")})
+    its state and vector config files, without loading vectors or the model."""
+    if kb.data_dir is None:
+        return IndexHealth(state="missing", message=missing_message())
     current = kb.store.generation
-    if generation != current and kb.index_syncing:
-        return ready.model_copy(update={"state": "syncing", "message": (
+    status = IndexLayout.of(kb.data_dir).status(model_id=model_id, generation=current)
+    health = IndexHealth(state=status.state, message=status.message,
+                         generation=status.generation, model_id=status.model_id,
+                         items=status.items)
+    if status.state == "stale" and kb.index_syncing:
+        return health.model_copy(update={"state": "syncing", "message": (
             f"the search index is catching up with graph state {current}; until it has, "
-            f"search answers from state {generation}")})
-    if generation != current:
-        return ready.model_copy(update={"state": "stale", "message": (
-            f"the search index reflects graph state {generation}, but the graph is at state "
-            f"{current}; run `wijken reindex`")})
-    return ready
+            f"search answers from state {status.generation}")})
+    return health
 
 
 @router.get("/health", response_model=Health, summary="Service health",
