@@ -233,7 +233,7 @@ class SearchEngine:
         embedder = self.embedder
         vdir = self.layout.vectors if self.layout is not None else None
         vectors = None
-        if not rebuild and vdir is not None and (vdir / "config.json").exists():
+        if not rebuild and self.layout is not None and self.layout.has_vectors():
             try:
                 vectors = VectorIndex.load(vdir, expected_model_id=embedder.model_id,
                                            expected_dim=embedder.dim,

@@ -19,8 +19,8 @@ import pyoxigraph as ox
 
 from kg.errors import SearchIndexError, WijkenError
 from kg.sparql_messages import FunctionSpec
-from search.vectorindex import CONFIG_FILE
 from ontology.namespaces import WK
+from search.vectorindex import CONFIG_FILE
 
 if TYPE_CHECKING:
     import numpy as np
