@@ -13,7 +13,7 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from ingest.records import Record
-from kg.store import from_ox
+from kg.terms import from_ox
 from ontology.namespaces import (
     RECORD_TYPES,
     SCHEMA,

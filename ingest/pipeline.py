@@ -28,7 +28,8 @@ from ingest.records import RawRecord, SourceRecord, validate
 from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_removal, resolve
 from kg.catalogue import source_graphs
 from kg.errors import IngestError, Problem
-from kg.store import Store, to_ox
+from kg.store import Store
+from kg.terms import to_ox
 from kg.xmlchars import xml_forbidden_char, xml_forbidden_message
 
 Progress = Callable[[str, int, int], None]

@@ -24,7 +24,7 @@ from ingest.limits import json_too_deep, nesting_message, turtle_too_deep
 from ingest.readers import decode_utf8
 from ingest.records import RawRecord
 from kg.errors import Problem
-from kg.store import to_ox
+from kg.terms import to_ox
 from kg.xmlchars import escape_xml_forbidden, xml_forbidden_char, xml_forbidden_message
 from ontology.namespaces import (
     CLASS_TO_TYPE,

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from functools import cache
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
+
+from kg.terms import from_ox, to_ox
 
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 _NON_VALIDATING = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue, SH.message,
@@ -38,7 +40,6 @@ _NODE_KINDS = {
 }
 _COMPARE = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">",
             SH.maxExclusive: "<"}
-_XSD_STRING = str(XSD.string)
 # above this many focus nodes a value query scans the whole path and filters in Python
 _SMALL = 200
 # datatypes whose lexical forms SPARQL casts check (ill-typed literals fail sh:datatype)
@@ -495,34 +496,6 @@ class _Run:
             SH.node: f"Value does not conform to Shape {shown}",
         }
         return special.get(c.param, f"Value does not satisfy sh:{name} {shown}")
-
-
-def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """Convert an rdflib term to pyoxigraph (blank node labels are kept)."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(term)
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(term, language=term.language)
-        if term.datatype:
-            return ox.Literal(term, datatype=ox.NamedNode(term.datatype))
-        return ox.Literal(term)
-    if isinstance(term, BNode):
-        return ox.BlankNode(term)
-    raise TypeError(f"unsupported term {term!r}")
-
-
-def from_ox(term: ox.Term) -> Node:
-    """Convert a pyoxigraph term to rdflib; xsd:string literals become plain literals."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == _XSD_STRING:
-        return Literal(term.value)
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
 def _nt(term: Literal) -> str:

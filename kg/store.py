@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.term import Node
 
 from kg.errors import StoreBusyError
+from kg.terms import from_ox, to_ox
 from ontology.namespaces import reference_graph
 
 STORE_DIRNAME = "store"
@@ -27,7 +28,6 @@ JOURNAL_DIRNAME = "journal"
 # From this many triples on, a write is bulk-loaded under an undo journal instead of being one
 # transaction (measured: a transaction writes ~25k quads/s here, a bulk load ~4x as many).
 BULK_THRESHOLD = 20_000
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -77,36 +77,6 @@ def _as_quads(iri: str, g: Graph | Sequence[ox.Quad]) -> Sequence[ox.Quad]:
     name = ox.NamedNode(iri)
     return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), name)  # type: ignore[arg-type]
             for s, p, o in g]
-
-
-def to_ox(term: Node) -> ox.NamedNode | ox.Literal | ox.BlankNode:
-    """Convert an rdflib term to its pyoxigraph twin."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    raise TypeError(f"unsupported term {term!r}")
-
-
-def from_ox(term: Any) -> Node:
-    """Convert a pyoxigraph term to its rdflib twin."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == XSD_STRING:  # RDF 1.1 plain literal: rdflib keeps it untyped
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    raise TypeError(f"unsupported term {term!r}")
 
 
 class Store:

@@ -26,7 +26,8 @@ from api.ld_html import html_response
 from api.sparql_protocol import RDFLIB_SERIALIZERS, negotiate
 from kg.errors import NotAcceptableError, NotFoundError, UserError
 from kg.settings import Settings
-from kg.store import Store, from_ox
+from kg.store import Store
+from kg.terms import from_ox
 from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
 from ontology.namespaces import ONTOLOGY_IRI, PREFIXES, ROOT
 

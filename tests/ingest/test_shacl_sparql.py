@@ -19,9 +19,9 @@ from ingest.shacl_sparql import (
     CompiledShapes,
     UnsupportedShapeError,
     package_shapes,
-    to_ox,
     validate,
 )
+from kg.terms import to_ox
 from ontology.namespaces import (
     DEFAULT_BASE_IRI,
     SCHEMA,

@@ -18,9 +18,8 @@ from kg.store import (
     JOURNAL_DIRNAME,
     LEGACY_STATE_FILENAME,
     Store,
-    from_ox,
-    to_ox,
 )
+from kg.terms import from_ox, to_ox
 
 EX = "https://example.org/"
 G1, G2 = EX + "graph/1", EX + "graph/2"
