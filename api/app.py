@@ -6,7 +6,6 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -14,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.client_limits import ClientSlots
 from api.error_handlers import install_error_handlers
+from api.knowledgebase import KnowledgeBase
 from api.middleware import (
     BodyLimitMiddleware,
     JsonDepthMiddleware,
@@ -35,7 +35,7 @@ from search.sparql_similarity import similarity_function
 logger = logging.getLogger("wijken")
 
 
-def _warm_up(kb: Any) -> None:
+def _warm_up(kb: KnowledgeBase) -> None:
     """Load the embedding model and the indexes now, so the first question is not the slow one.
     A missing or mismatched index is not fatal: the service runs and /api/health says why."""
     try:
@@ -58,7 +58,7 @@ def sparql_pool(settings: Settings, store: Store) -> SparqlWorkerPool:
                             snapshots=None if store.read_only else Snapshots(store))
 
 
-def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = None) -> FastAPI:
     """The wijken HTTP app. Pass `kb` to serve an existing KnowledgeBase (tests do); otherwise
     the lifespan builds one from `settings` at startup (never at import time)."""
     if settings is None:
@@ -70,8 +70,6 @@ def create_app(settings: Settings | None = None, *, kb: Any = None) -> FastAPI:
         if resolved.update_token is None and os.environ.get("WIJKEN_UPDATE_TOKEN") is not None:
             logger.warning("WIJKEN_UPDATE_TOKEN is set but empty: SPARQL updates stay disabled")
         if kb is None:
-            from api.knowledgebase import KnowledgeBase
-
             base = await run_in_threadpool(KnowledgeBase.from_settings, resolved)
         else:
             base = kb

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import KBDep
+from api.deps import KnowledgeBaseDep
 from api.error_handlers import error_responses
 from api.knowledgebase import KnowledgeBase
 from kg.errors import WijkenError
@@ -89,7 +89,7 @@ def index_health(kb: KnowledgeBase, model_id: str | None) -> IndexHealth:
 
 @router.get("/health", response_model=Health, summary="Service health",
             responses=error_responses(500))
-def health(kb: KBDep) -> Health:
+def health(kb: KnowledgeBaseDep) -> Health:
     """The store (triple count, generation), the search index state (`ready`, `missing`,
     `mismatch` or `stale`, with the fix) and the configured embedder's model id. Always 200
     when the store answers: without a usable index only search is unavailable, so the
@@ -110,7 +110,7 @@ def health(kb: KBDep) -> Health:
 
 @router.get("/stats", response_model=StatsOut, summary="Counts per type, theme, municipality",
             responses=error_responses(500))
-def stats(kb: KBDep) -> StatsOut:
+def stats(kb: KnowledgeBaseDep) -> StatsOut:
     """How many records the graph holds per type, per theme and per municipality (largest
     first), with the number of triples and of ingested source files."""
     s = kb.stats()

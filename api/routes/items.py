@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import KBDep
+from api.deps import KnowledgeBaseDep
 from api.error_handlers import error_responses
 from kg.errors import UserError
 from kg.items import Item
@@ -30,7 +30,7 @@ RecordId = Annotated[str, Path(max_length=200, description="The record id, e.g. 
     summary="A record with all its links",
     responses=error_responses(404, 422),
 )
-def item(kb: KBDep, id: RecordId) -> Item:
+def item(kb: KnowledgeBaseDep, id: RecordId) -> Item:
     """The record's fields (title, text, date, alternative labels, source graph) and every
     link in both directions (`out`: this record → target, `in`: target → this record), with
     the Dutch label of the relation and of the resource at the other end. Unknown ids
@@ -55,7 +55,7 @@ def _types(raw: str | None) -> tuple[str, ...] | None:
     responses=error_responses(400, 404, 422),
 )
 def related(
-    kb: KBDep,
+    kb: KnowledgeBaseDep,
     id: RecordId,
     type: Annotated[str | None, Query(
         description=f"Only these types, comma-separated: {', '.join(RELATED_TYPES)}.")] = None,
@@ -75,7 +75,7 @@ def related(
     summary="Who overcame a threshold elsewhere, and how",
     responses=error_responses(404, 422),
 )
-def threshold_breakthroughs(kb: KBDep, id: RecordId) -> ThresholdAnswer:
+def threshold_breakthroughs(kb: KnowledgeBaseDep, id: RecordId) -> ThresholdAnswer:
     """The breakthroughs that overcome the threshold, each with its measures, neighbourhoods,
     municipalities, actors and the other thresholds it overcomes; plus the lessons and
     measures that address the threshold. A record that is not a threshold answers 404."""
@@ -89,7 +89,7 @@ def threshold_breakthroughs(kb: KBDep, id: RecordId) -> ThresholdAnswer:
     responses=error_responses(400, 404, 422),
 )
 def graph(
-    kb: KBDep,
+    kb: KnowledgeBaseDep,
     id: Annotated[str, Query(min_length=1, max_length=200,
                              description="The record id at the centre.")],
     depth: Annotated[int, Query(ge=1, le=3, description="Hops from the centre.")] = 1,

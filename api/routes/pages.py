@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import KBDep
+from api.deps import KnowledgeBaseDep
 from api.facets import FACETS, facet_counts, parse_filters, passes
 from api.overview import build_overview
 from api.sparql_examples import DEFAULT_EXAMPLE, EXAMPLES
@@ -48,7 +48,7 @@ def _url(query: str, filters: dict[str, list[str]], **extra: Any) -> str:
 
 
 @router.get("/", response_class=HTMLResponse, name="search_page")
-def search_page(request: Request, kb: KBDep) -> HTMLResponse:
+def search_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     """Search: one box, results with context and explanation, facet filters with counts."""
     query = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY_CHARS]
     k = _page_size(request.query_params.get("k"))
@@ -83,7 +83,7 @@ def search_page(request: Request, kb: KBDep) -> HTMLResponse:
 
 
 @router.get("/overzicht", response_class=HTMLResponse, name="overview_page")
-def overview_page(request: Request, kb: KBDep) -> HTMLResponse:
+def overview_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     """Counts per record type, per theme and per LEKP werf, with bar charts."""
     return render(request, "overview.html", {"overview": build_overview(kb.store)})
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import KBDep
+from api.deps import KnowledgeBaseDep
 from api.error_handlers import error_responses
 from kg.errors import UserError, WijkenError
 from search.engine import FILTERS, MAX_K, MAX_QUERY_CHARS
@@ -43,7 +43,7 @@ def _filter(name: str, **extra: Any) -> Any:
     responses=_ERRORS,
 )
 def search(
-    kb: KBDep,
+    kb: KnowledgeBaseDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
                             description="The question, in Dutch.")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="Number of hits.")] = 10,
@@ -108,7 +108,7 @@ class BatchResponse(BaseModel):
     summary="Hybrid search for many questions",
     responses=_ERRORS,
 )
-def search_batch(kb: KBDep, body: BatchRequest) -> BatchResponse:
+def search_batch(kb: KnowledgeBaseDep, body: BatchRequest) -> BatchResponse:
     """Answer up to 100 questions in one request (evaluation, bulk lookups). Each question may
     carry its own filters and `k`. A question with a bad filter value fails the whole request
     with 400, and the message names its position and `qid`."""

@@ -31,7 +31,6 @@ from api.sparql_protocol import (
 )
 from kg.errors import (
     NotAcceptableError,
-    QuerySyntaxError,
     UnauthorizedError,
     UpdatesDisabledError,
 )
@@ -176,18 +175,7 @@ def run_update(
             or not secrets.compare_digest(given.encode(), expected)):
         raise UnauthorizedError("a SPARQL update needs the header `Authorization: Bearer <token>`")
     check_update(text, max_depth=settings.sparql_max_nesting)
-    # Prefer the knowledge base's own method (it holds the single-writer lock) when it has one.
-    sparql_update = getattr(kb, "sparql_update", None)
-    try:
-        if callable(sparql_update):
-            sparql_update(text)
-        else:
-            kb.store.update(text)
-            after_update = getattr(kb, "after_update", None)
-            if callable(after_update):
-                after_update()
-    except SyntaxError as exc:
-        raise QuerySyntaxError(str(exc)) from exc
+    kb.sparql_update(text)  # the one writer; syntax errors come back as QuerySyntaxError
     return JSONResponse({"updated": True, "generation": kb.store.generation})
 
 
