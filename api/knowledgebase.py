@@ -86,37 +86,32 @@ class KnowledgeBase:
         threads: int = 2,
         hnsw_threshold: int = 20_000,
         read_only: bool = False,
-        settings: Settings | None = None,
     ) -> None:
-        self.settings = settings or Settings(
-            data_dir=data_dir or Path("wijken-data"),
-            base_iri=base_iri,
-            embedder=embedder,
-            threads=threads,
-            hnsw_threshold=hnsw_threshold,
-        )
-        self.data_dir = data_dir
-        self.base_iri = base_iri
-        self.read_only = read_only
-        self.store = Store(data_dir, read_only=read_only)
-        self.items = ItemReader(self.store, base_iri)
-        self._search: SearchEngine | None = None
-        self._write_lock = threading.Lock()
-        if not read_only:
-            self.ensure_reference_data()
+        """Open the data directory `data_dir` (None: a store in memory) with these settings;
+        `from_settings` is the same from a `Settings`. Two ways in, one result: the keyword
+        arguments only make a `Settings`."""
+        settings = Settings(data_dir=data_dir or Path("wijken-data"), base_iri=base_iri,
+                            embedder=embedder, threads=threads, hnsw_threshold=hnsw_threshold)
+        self._open(settings, data_dir, read_only=read_only)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, read_only: bool = False) -> KnowledgeBase:
         """Build from the settings (the CLI's and the HTTP app's way)."""
-        return cls(
-            data_dir=settings.data_dir,
-            base_iri=settings.base_iri,
-            embedder=settings.embedder,
-            threads=settings.threads,
-            hnsw_threshold=settings.hnsw_threshold,
-            read_only=read_only,
-            settings=settings,
-        )
+        kb = cls.__new__(cls)
+        kb._open(settings, settings.data_dir, read_only=read_only)
+        return kb
+
+    def _open(self, settings: Settings, data_dir: Path | None, *, read_only: bool) -> None:
+        self.settings = settings
+        self.data_dir = data_dir
+        self.base_iri = settings.base_iri
+        self.read_only = read_only
+        self.store = Store(data_dir, read_only=read_only)
+        self.items = ItemReader(self.store, self.base_iri)
+        self._search: SearchEngine | None = None
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self.ensure_reference_data()
 
     # -- reference data --------------------------------------------------------------------
 
