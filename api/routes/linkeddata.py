@@ -13,21 +13,18 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS, XSD
-from rdflib.term import Node
+from rdflib import Graph
 
 from api.deps import KnowledgeBaseDep
 from api.iri_paths import IriPaths
 from api.ld_html import html_response
 from api.sparql_protocol import RDFLIB_SERIALIZERS, negotiate
-from kg.errors import NotAcceptableError, NotFoundError, UserError
+from kg.describe import describe, predicate_labels
+from kg.errors import NotAcceptableError, UserError
 from kg.settings import Settings
 from kg.store import Store
-from kg.terms import from_ox
 from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
 from ontology.namespaces import ONTOLOGY_IRI, PREFIXES, ROOT
 
@@ -46,11 +43,6 @@ FORMAT_PARAM = {
     "nt": "application/n-triples",
     "rdf": "application/rdf+xml",
 }
-# Incoming links beyond this are left out of a description (a theme has many items).
-MAX_INCOMING = 500
-XSD_STRING = str(XSD.string)
-# Characters allowed in a SPARQL IRIREF (SPARQL 1.1 grammar, production 139).
-_LABELS = "VALUES ?lp { rdfs:label skos:prefLabel }"
 
 _ID = {"@type": "@id"}
 _NL = {"@language": "nl"}
@@ -92,56 +84,6 @@ FormatParam = Annotated[
     str | None,
     Query(alias="format", description=f"Overrides `Accept`: one of {', '.join(FORMAT_PARAM)}."),
 ]
-
-
-def describe(store: Store, iri: str) -> Graph:
-    """The item's triples, labels of what it links to, and incoming links (with labels)."""
-    node = f"<{iri}>"
-    prologue = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdfs", "skos"))
-    # Consumed at once: pyoxigraph results must be dropped on the thread that made them.
-    out = list(
-        store.query(f"""{prologue}CONSTRUCT {{ {node} ?p ?o . ?o ?lp ?ol }} WHERE {{
-        {node} ?p ?o OPTIONAL {{ ?o ?lp ?ol {_LABELS} }} }}""")
-    )
-    incoming = list(
-        store.query(f"""{prologue}CONSTRUCT {{ ?s ?p {node} . ?s ?lp ?sl }} WHERE {{
-        {{ SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {node} }} LIMIT {MAX_INCOMING} }}
-        OPTIONAL {{ ?s ?lp ?sl {_LABELS} }} }}""")
-    )
-    graph = _graph([*out, *incoming])
-    if (URIRef(iri), None, None) not in graph:
-        raise NotFoundError(f"no resource {iri}")
-    return graph
-
-
-def _term(term: Any) -> Node:
-    # Plain literals stay plain (Oxigraph reports them as xsd:string).
-    if isinstance(term, ox.Literal) and not term.language and term.datatype.value == XSD_STRING:
-        return Literal(term.value)
-    return from_ox(term)
-
-
-def _graph(triples: list[Any]) -> Graph:
-    graph = Graph()
-    for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns)
-    for t in triples:
-        graph.add((_term(t.subject), _term(t.predicate), _term(t.object)))
-    return graph
-
-
-def predicate_labels(store: Store, graph: Graph) -> dict[str, str]:
-    """Dutch labels (else any) of the predicates and classes used in `graph`, from the store."""
-    terms = {str(p) for p in graph.predicates()} | {str(o) for o in graph.objects(None, RDF.type)}
-    if not terms:
-        return {}
-    values = " ".join(f"<{t}>" for t in sorted(terms))
-    rows = store.select(f"""SELECT ?t ?l WHERE {{ VALUES ?t {{ {values} }}
-        ?t <{RDFS.label}>|<{SKOS.prefLabel}> ?l }} ORDER BY DESC(lang(?l) = "nl")""")
-    labels: dict[str, str] = {}
-    for row in rows:
-        labels.setdefault(str(row["t"]), str(row["l"]))
-    return labels
 
 
 def represent(

@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import KnowledgeBaseDep
 from api.facets import FACETS, facet_counts, parse_filters, passes
-from api.overview import build_overview
 from api.sparql_examples import DEFAULT_EXAMPLE, EXAMPLES
 from api.templating import render
 from kg.errors import SearchIndexError, UserError
+from kg.overview import build_overview
 from search.engine import MAX_K, MAX_QUERY_CHARS
 
 router = APIRouter(tags=["web"], include_in_schema=False)
