@@ -42,16 +42,6 @@ class LinkGroup:
     links: list[Link] = field(default_factory=list)
 
 
-@dataclass
-class SimilarNeighbourhood:
-    """A neighbourhood like this one, and the thresholds and themes they share."""
-
-    id: str
-    title: str
-    thresholds: list[tuple[str, str]]
-    themes: list[str]
-
-
 def link_groups(item: Item, *, skip: frozenset[tuple[str, str]] = frozenset()
                 ) -> list[LinkGroup]:
     """The item's links grouped by (relation, direction): outgoing first, mentions last."""
@@ -125,36 +115,6 @@ def neighbourhood_case(kb: KnowledgeBase, item: Item) -> dict[str, list[Any]]:
 def _snippet(text: str, limit: int = 220) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
-
-
-def similar_neighbourhoods(kb: KnowledgeBase, item: Item, limit: int = 5
-                           ) -> list[SimilarNeighbourhood]:
-    """Neighbourhoods whose items address the same thresholds as this one's (see module doc)."""
-    rows = kb.store.select(sparql_prefixes() + f"""
-        SELECT DISTINCT ?oid ?ol ?tid ?tl WHERE {{
-          ?i wk:neighbourhood <{item.iri}> ; wk:addresses|wk:overcomes ?t .
-          ?j wk:neighbourhood ?other ; wk:addresses|wk:overcomes ?t .
-          FILTER (?other != <{item.iri}>)
-          ?other dct:identifier ?oid ; rdfs:label ?ol .
-          ?t dct:identifier ?tid ; rdfs:label ?tl }}""")
-    found: dict[str, SimilarNeighbourhood] = {}
-    for r in rows:
-        oid = str(r["oid"])
-        sim = found.setdefault(oid, SimilarNeighbourhood(oid, str(r["ol"]), [], []))
-        sim.thresholds.append((str(r["tid"]), str(r["tl"])))
-    try:
-        by_theme = kb.related(item.id, types=("neighbourhood",), limit=20)
-    except WijkenError:
-        by_theme = []
-    for rel in by_theme:
-        themes = [t for v in rel.via if v.relation == "shared-theme" for t in v.through]
-        sim = found.setdefault(rel.id, SimilarNeighbourhood(rel.id, rel.title, [], []))
-        sim.themes = themes
-    for sim in found.values():
-        sim.thresholds.sort(key=lambda t: t[1].lower())
-    ranked = sorted(found.values(), key=lambda s: (-len(s.thresholds), -len(s.themes),
-                                                   s.title.lower()))
-    return ranked[:limit]
 
 
 def graph_payload(kb: KnowledgeBase, item: Item, depth: int, href: Any) -> dict[str, Any]:

@@ -28,7 +28,14 @@ from kg.items import Item, ItemReader
 from kg.settings import Settings
 from kg.sparql_guard import check_query
 from kg.store import Store
-from kg.traversal import Related, Subgraph, ThresholdAnswer, Traversal, threshold_breakthroughs
+from kg.traversal import (
+    Related,
+    SimilarNeighbourhood,
+    Subgraph,
+    ThresholdAnswer,
+    Traversal,
+    threshold_breakthroughs,
+)
 from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
 from search.engine import SearchEngine
 from search.index_layout import IndexLayout
@@ -245,6 +252,37 @@ class KnowledgeBase:
 
         return Traversal(self.store).related(item.iri, types=types, limit=limit,
                                              similar=similar)
+
+    def similar_neighbourhoods(self, neighbourhood_id: str, *, limit: int = 5
+                               ) -> list[SimilarNeighbourhood]:
+        """Neighbourhoods whose items address the same thresholds as this one's (the strongest
+        reason), or that share its themes; most shared thresholds first."""
+        item = self.item(neighbourhood_id)
+        rows = self.store.select(sparql_prefixes() + f"""
+            SELECT DISTINCT ?oid ?ol ?tid ?tl WHERE {{
+              ?i wk:neighbourhood <{item.iri}> ; wk:addresses|wk:overcomes ?t .
+              ?j wk:neighbourhood ?other ; wk:addresses|wk:overcomes ?t .
+              FILTER (?other != <{item.iri}>)
+              ?other dct:identifier ?oid ; rdfs:label ?ol .
+              ?t dct:identifier ?tid ; rdfs:label ?tl }}""")
+        found: dict[str, SimilarNeighbourhood] = {}
+        for r in rows:
+            oid = str(r["oid"])
+            sim = found.setdefault(oid, SimilarNeighbourhood(oid, str(r["ol"]), [], []))
+            sim.thresholds.append((str(r["tid"]), str(r["tl"])))
+        try:
+            by_theme = self.related(item.id, types=("neighbourhood",), limit=20)
+        except WijkenError:
+            by_theme = []
+        for rel in by_theme:
+            themes = [t for v in rel.via if v.relation == "shared-theme" for t in v.through]
+            sim = found.setdefault(rel.id, SimilarNeighbourhood(rel.id, rel.title, [], []))
+            sim.themes = themes
+        for sim in found.values():
+            sim.thresholds.sort(key=lambda t: t[1].lower())
+        ranked = sorted(found.values(), key=lambda s: (-len(s.thresholds), -len(s.themes),
+                                                       s.title.lower()))
+        return ranked[:limit]
 
     def threshold_breakthroughs(self, threshold_id: str) -> ThresholdAnswer:
         """Who overcame this threshold elsewhere, and how."""

@@ -309,3 +309,13 @@ def threshold_breakthroughs(store: Store, iri: str, threshold_id: str) -> Thresh
     text = str(head[0]["d"]) if head and "d" in head[0] else None
     return ThresholdAnswer(threshold=Ref(id=threshold_id, title=title), text=text,
                            breakthroughs=paths, **others)
+
+
+@dataclass
+class SimilarNeighbourhood:
+    """A neighbourhood like this one, and the thresholds and themes they share."""
+
+    id: str
+    title: str
+    thresholds: list[tuple[str, str]]
+    themes: list[str]
