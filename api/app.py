@@ -18,10 +18,11 @@ from api.middleware import (
     BodyLimitMiddleware,
     JsonDepthMiddleware,
     PublicOriginMiddleware,
-    VaryAcceptMiddleware,
+    ResponseHeadersMiddleware,
+    with_vary_accept,
 )
 from api.routes import docs, health, items, linkeddata, pages, search, sparql
-from api.security import SecurityHeadersMiddleware
+from api.security import with_security_headers
 from api.templating import STATIC_DIR
 from kg.errors import WijkenError
 from kg.settings import Settings, get_settings
@@ -99,9 +100,9 @@ def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = N
     # Last added runs first: headers on everything, the public origin before any URL is built.
     app.add_middleware(JsonDepthMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=resolved.max_request_bytes)
-    app.add_middleware(VaryAcceptMiddleware)  # also marks the body limit's 413
+    app.add_middleware(ResponseHeadersMiddleware, edit=with_vary_accept)  # the 413 too
     app.add_middleware(PublicOriginMiddleware, public_url=resolved.public_origin)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ResponseHeadersMiddleware, edit=with_security_headers)
     app.include_router(search.router)
     app.include_router(items.router)
     app.include_router(health.router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,28 +47,35 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
-class VaryAcceptMiddleware:
-    """Add `Vary: Accept` to every HTTP response: most routes negotiate their format."""
+Headers = list[tuple[bytes, bytes]]
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class ResponseHeadersMiddleware:
+    """Edit the headers of every HTTP response (pages, API, static files, errors, the body
+    limit's 413) with `edit`, which gets the raw ASGI headers and returns the new list."""
+
+    def __init__(self, app: ASGIApp, *, edit: Callable[[Headers], Headers]) -> None:
         self.app = app
+        self.edit = edit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_vary(message: Message) -> None:
+        async def send_edited(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                vary = [v for k, v in headers if k.lower() == b"vary"]
-                tokens = {t.strip() for v in vary for t in v.lower().split(b",")}
-                if not tokens & {b"accept", b"*"}:
-                    headers.append((b"vary", b"Accept"))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": self.edit(list(message.get("headers", [])))}
             await send(message)
 
-        await self.app(scope, receive, send_with_vary)
+        await self.app(scope, receive, send_edited)
+
+
+def with_vary_accept(headers: Headers) -> Headers:
+    """`Vary: Accept` added unless already there: most routes negotiate their format."""
+    vary = [v for k, v in headers if k.lower() == b"vary"]
+    tokens = {t.strip() for v in vary for t in v.lower().split(b",")}
+    return headers if tokens & {b"accept", b"*"} else [*headers, (b"vary", b"Accept")]
 
 
 # Deeper JSON than this is refused before any parser sees it. Our bodies nest 3 levels

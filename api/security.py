@@ -14,8 +14,6 @@ import hashlib
 import re
 from urllib.parse import urlsplit
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 # The <style> elements the vendored libraries insert, each a fixed text (a test checks that the
 # vendored files still hold them). They are allowed by hash, so `style-src` needs no
 # 'unsafe-inline': cytoscape's container rule, and the column resizer of YASGUI's result table
@@ -94,26 +92,6 @@ def safe_href(url: object) -> str | None:
     except ValueError:  # e.g. a malformed IPv6 host
         return None
     return url if url[scheme.end():].startswith("//") and parts.hostname else None
-
-
-class SecurityHeadersMiddleware:
-    """Add `SECURITY_HEADERS` to every HTTP response (pages, API, static files, errors) that
-    does not set them itself."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": with_security_headers(message.get("headers"))}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def with_security_headers(headers: object) -> list[tuple[bytes, bytes]]:
