@@ -180,43 +180,24 @@ def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     """Excel workbook: every sheet whose first row has an `id` column; rows are records."""
     import openpyxl  # slow import, only when a workbook is read
 
-    sheets: list[tuple[str, list[Any], list[tuple[int, list[Any]]]]] = []
     try:
         unsafe = _unsafe_workbook(path)
         if unsafe is not None:
             return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {unsafe}")]
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True,
-                                          keep_links=False)  # links to other workbooks
-        try:
-            # Read-only mode parses a sheet only while it is iterated, so a broken sheet
-            # raises here, not in load_workbook.
-            cells = 0
-            for sheet in workbook.worksheets:
-                # The size a sheet declares may lie: openpyxl would cut the rows below it, or
-                # pad every row to it (A1:XFD1048576 is 17 billion cells from a few bytes).
-                sheet.reset_dimensions()
-                rows_iter = sheet.iter_rows(values_only=True)
-                first = next(rows_iter, None)
-                if first is None:
-                    continue
-                header = list(first)
-                if "id" not in _normalise_header(header):
-                    continue
-                rows = []
-                for n, r in enumerate(rows_iter, start=2):
-                    cells += len(r) + 1  # an empty row between two far apart costs too
-                    if cells > MAX_XLSX_CELLS:
-                        return [], [Problem(label, n, None, f"more than {MAX_XLSX_CELLS:,} "
-                                            "cells; split the workbook")]
-                    rows.append((n, list(r)))
-                # Pad the header to the widest row, so a value right of it is named by column.
-                width = max([len(header), *(len(r) for _, r in rows)])
-                sheets.append((str(sheet.title), header + [None] * (width - len(header)), rows))
-            several = len(workbook.worksheets) > 1
-        finally:
-            workbook.close()
+        # The file is ours to close: when openpyxl fails half-way it leaves its own handle to
+        # the garbage collector, whose ResourceWarning would then surface at a random moment.
+        with path.open("rb") as fh:
+            workbook = openpyxl.load_workbook(fh, read_only=True, data_only=True,
+                                              keep_links=False)  # links to other workbooks
+            try:
+                several = len(workbook.worksheets) > 1
+                sheets = _workbook_sheets(workbook, label)
+            finally:
+                workbook.close()
     except Exception as exc:  # zipfile and openpyxl raise many types for a broken file
         return [], [Problem(label, None, None, f"not a readable .xlsx workbook: {exc}")]
+    if isinstance(sheets, Problem):
+        return [], [sheets]
     records: list[RawRecord] = []
     problems: list[Problem] = []
     for title, header, rows in sheets:
@@ -227,6 +208,39 @@ def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     if not records and not problems:
         problems.append(Problem(label, None, None, "no sheet with an 'id' column"))
     return records, problems
+
+
+Sheet = tuple[str, list[Any], list[tuple[int, list[Any]]]]
+
+
+def _workbook_sheets(workbook: Any, label: str) -> list[Sheet] | Problem:
+    """The title, header and rows of every sheet with an `id` column, or the problem that stops
+    the workbook. Read-only mode parses a sheet only while it is iterated, so a broken sheet
+    raises here, not in `load_workbook`."""
+    sheets: list[Sheet] = []
+    cells = 0
+    for sheet in workbook.worksheets:
+        # The size a sheet declares may lie: openpyxl would cut the rows below it, or pad
+        # every row to it (A1:XFD1048576 is 17 billion cells from a few bytes).
+        sheet.reset_dimensions()
+        rows_iter = sheet.iter_rows(values_only=True)
+        first = next(rows_iter, None)
+        if first is None:
+            continue
+        header = list(first)
+        if "id" not in _normalise_header(header):
+            continue
+        rows = []
+        for n, r in enumerate(rows_iter, start=2):
+            cells += len(r) + 1  # an empty row between two far apart costs too
+            if cells > MAX_XLSX_CELLS:
+                return Problem(label, n, None, f"more than {MAX_XLSX_CELLS:,} cells; split the "
+                               "workbook")
+            rows.append((n, list(r)))
+        # Pad the header to the widest row, so a value right of it is named by column.
+        width = max([len(header), *(len(r) for _, r in rows)])
+        sheets.append((str(sheet.title), header + [None] * (width - len(header)), rows))
+    return sheets
 
 
 def has_front_matter(path: Path) -> bool:
