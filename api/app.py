@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 
-from api.client_limits import ClientSlots
 from api.error_handlers import install_error_handlers
 from api.knowledgebase import KnowledgeBase
 from api.middleware import (
@@ -21,14 +20,17 @@ from api.middleware import (
     ResponseHeadersMiddleware,
     with_vary_accept,
 )
-from api.routes import docs, health, items, linkeddata, pages, search, sparql
+from api.routes import docs, health, items, linkeddata, search
 from api.security import with_security_headers
-from api.templating import STATIC_DIR
+from api.sparql import routes as sparql
+from api.sparql.client_limits import ClientSlots
+from api.web import pages
+from api.web.templating import STATIC_DIR
 from kg.errors import WijkenError
 from kg.settings import Settings, get_settings
 from kg.snapshots import Snapshots
-from kg.sparql_messages import WorkerConfig
-from kg.sparql_worker import SparqlWorkerPool
+from kg.sparql.messages import WorkerConfig
+from kg.sparql.pool import SparqlWorkerPool
 from kg.store import Store
 from search.index_layout import IndexLayout
 from search.sparql_similarity import similarity_function

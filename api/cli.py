@@ -150,7 +150,7 @@ def sparql(
                                      "CONSTRUCT/DESCRIBE print Turtle.")] = "table",
 ) -> None:
     """Run a SPARQL query over the union of all graphs."""
-    from api.sparql_format import render
+    from api.sparql.formats import render
 
     if fmt not in ("json", "csv", "table"):
         raise fail(f"unknown --format {fmt!r}; use json, csv or table", 2)

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from api.knowledgebase import KnowledgeBase
 from kg.settings import Settings
-from kg.sparql_worker import SparqlWorkerPool
+from kg.sparql.pool import SparqlWorkerPool
 
 # The dependencies are `async def` on purpose: they only read `app.state`, and FastAPI runs a
 # plain `def` dependency in the thread pool — a thread hop per dependency per request.

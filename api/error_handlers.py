@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import SECURITY_HEADERS
-from api.sparql_protocol import negotiate
+from api.sparql.protocol import negotiate
 from kg.errors import IngestError, WijkenError
 
 logger = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def wants_html(request: Request) -> bool:
 
 def not_found_page(request: Request) -> Response:
     """The Dutch 404 page for browsers (the JSON shape stays for everyone else)."""
-    from api.templating import render
+    from api.web.templating import render
 
     response = render(request, "404.html", {}, status_code=404)
     response.headers.update(SECURITY_HEADERS)

@@ -26,7 +26,7 @@ from kg.catalogue import source_graphs
 from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
 from kg.items import Item, ItemReader
 from kg.settings import Settings
-from kg.sparql_guard import check_query
+from kg.sparql.guard import check_query
 from kg.store import Store
 from kg.traversal import (
     Related,

@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
-from ingest import lookups, shacl
+from ingest import lookups, validation
 from ingest.mapping import RecordMapper
 from ingest.nlp import MentionLinker, Term
 from ingest.readers import RDF_SUFFIXES, READERS, SUPPORTED_SUFFIXES, has_front_matter
@@ -226,7 +226,7 @@ class Ingestor:
             raise IngestError(problems)
         clock.lap("resolve")
         graphs = self._build_graphs(pending, resolution, known, clock)
-        problems += shacl.validate_graphs(self.store, graphs, pending, self.base_iri)
+        problems += validation.validate_graphs(self.store, graphs, pending, self.base_iri)
         clock.lap("shacl")
         if problems:
             raise IngestError(problems)

@@ -1,7 +1,7 @@
 """Take away a process's ability to open network sockets (Linux seccomp), for defence in depth.
 
 Oxigraph evaluates ``SERVICE`` and ``LOAD`` by connecting to the URL they name. The endpoint
-refuses both before running anything (`kg.sparql_guard`), but that check reads the text with its
+refuses both before running anything (`kg.sparql.guard`), but that check reads the text with its
 own rules; the engine that runs the query has its own parser. This module closes the gap at the
 kernel: after :func:`deny_network`, the calling process (all its threads, and every process it
 starts later) gets ``EACCES`` from ``socket(2)`` for the internet and packet families, whatever

@@ -1,4 +1,4 @@
-"""Benchmark SHACL validation of ingest data: the SPARQL engine (ingest.shacl_sparql) against
+"""Benchmark SHACL validation of ingest data: the SPARQL engine (ingest.shacl_engine) against
 pyshacl on synthetic records mapped to triples the way ingest/mapping.py maps them.
 
 Prints a Markdown table. Usage (from the repository root):
@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS, RDF, SH, SKOS
 import ontology
 from ingest.mapping import RecordMapper, add_all
 from ingest.records import Record
-from ingest.shacl_sparql import CompiledShapes, load_store
+from ingest.shacl_engine import CompiledShapes, load_store
 from ontology.namespaces import DEFAULT_BASE_IRI, SUBTYPE_SCHEMES, WK, municipality_iri
 
 # share of each type among the records (sums to 1)
@@ -82,7 +82,7 @@ def build_graph(recs: list[Record], invalid_every: int = 0) -> Graph:
             s = mapper.iri(rec.id)
             g.set((s, DCTERMS.identifier, Literal(f"Bad_{rec.id}")))
             g.add((s, WK.related, Literal(rec.id)))
-    schemes = ontology.load_schemes()  # types and schemes of concepts, as ingest/shacl.py adds
+    schemes = ontology.load_schemes()  # types and schemes of concepts, as ingest/validation.py adds
     for s, p, o in schemes.triples((None, None, None)):
         if p in (RDF.type, SKOS.inScheme):
             g.add((s, p, o))
@@ -124,7 +124,7 @@ def main() -> None:
             t_load = _best(lambda g=graph: load_store(g, compiled.predicates), args.repeat)
             t_query = _best(lambda s=t_load[2]: compiled.validate(s), args.repeat)
             t_all = _best(lambda g=graph: compiled.validate(g), args.repeat)
-            rows.append((n, len(graph), "shacl_sparql (rdflib Graph in)", *t_all[:2],
+            rows.append((n, len(graph), "shacl_engine (rdflib Graph in)", *t_all[:2],
                          len(t_all[2].results)))
             rows.append((n, len(graph), "  of which load into pyoxigraph", *t_load[:2], None))
             rows.append((n, len(graph), "  of which queries (Store in)", *t_query[:2], None))
@@ -150,7 +150,7 @@ def main() -> None:
         shown = "" if results is None else results
         print(f"| {n} | {triples} | {engine} | {wall:.3f} | {cpu:.3f} | {n / wall:,.0f} "
               f"| {shown} |")
-    print(f"\nresults of shacl_sparql vs pyshacl on {args.pyshacl_records} records: {agreement}")
+    print(f"\nresults of shacl_engine vs pyshacl on {args.pyshacl_records} records: {agreement}")
     print(f"load average while running: {os.getloadavg()[0]:.2f} (2 cores)")
 
 if __name__ == "__main__":

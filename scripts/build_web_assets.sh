@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Build the JavaScript libraries of the web interface from npm (pinned by api/web/package-lock.json)
-# and copy only the minified files the pages load into api/static/vendor/ (committed, so the
+# and copy only the minified files the pages load into api/web/static/vendor/ (committed, so the
 # service never needs npm or a CDN at run time). Run again after changing api/web/package.json.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 web="$repo/api/web"
-vendor="$repo/api/static/vendor"
+vendor="$repo/api/web/static/vendor"
 
 cd "$web"
 # --ignore-scripts: the only install scripts print attributions (fontawesome) or report the

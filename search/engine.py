@@ -26,7 +26,7 @@ from ontology.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES
 from search.documents import Document, load_documents
 from search.hybrid import Fused, Weights, explain, fuse
 from search.index_layout import IndexLayout, mismatch_message, missing_message, stale_message
-from search.results import Components, GraphSignal, Hit, Rank, RefOut, SearchResult
+from search.result_models import Components, GraphSignal, Hit, ItemRef, Rank, SearchResult
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -407,21 +407,21 @@ class SearchEngine:
              ) -> Hit:
         d = docs[f.id]
 
-        def refs(items: Sequence[Any]) -> list[RefOut]:
-            return [RefOut(id=r.id, title=r.title) for r in items]
+        def refs(items: Sequence[Any]) -> list[ItemRef]:
+            return [ItemRef(id=r.id, title=r.title) for r in items]
 
         via = []
         for threshold, _hit_id in f.graph_via:
             t = docs.get(threshold)
-            ref = RefOut(id=threshold, title=t.title if t else threshold)
+            ref = ItemRef(id=threshold, title=t.title if t else threshold)
             if ref not in via:
                 via.append(ref)
         return Hit(
             id=d.id, type=d.type, type_label=RECORD_TYPES[d.type][1], title=d.title,
             score=round(f.score, 6), iri=d.iri, snippet=snippet(d.text or d.title, matched),
-            municipality=RefOut(id=d.municipality.id, title=d.municipality.title)
+            municipality=ItemRef(id=d.municipality.id, title=d.municipality.title)
             if d.municipality else None,
-            neighbourhood=RefOut(id=d.neighbourhood.id, title=d.neighbourhood.title)
+            neighbourhood=ItemRef(id=d.neighbourhood.id, title=d.neighbourhood.title)
             if d.neighbourhood else None,
             themes=refs(d.themes), thresholds=refs(d.thresholds), measures=refs(d.measures),
             breakthroughs=refs(d.breakthroughs), actors=refs(d.actors), matched_terms=matched,

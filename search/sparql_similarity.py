@@ -2,7 +2,7 @@
 
 The function answers the cosine similarity (``xsd:double``) between an item's best-matching
 chunk in the search index and the text embedded as a query. It runs inside the SPARQL worker
-process (see :mod:`kg.sparql_worker`): the embedder and the index load there on first use, so a
+process (see :mod:`kg.sparql.pool`): the embedder and the index load there on first use, so a
 query that does not call the function never pays for them. Query embeddings and per-item scores
 are cached, because Oxigraph calls the function once per solution.
 """
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyoxigraph as ox
 
 from kg.errors import SearchIndexError, WijkenError
-from kg.sparql_messages import FunctionSpec
+from kg.sparql.messages import FunctionSpec
 from ontology.namespaces import WK
 from search.vectorindex import CONFIG_FILE
 
@@ -173,7 +173,7 @@ class SimilarityFunction:
 
 def similarity_function(index_dir: Path, *, embedder: str, base_iri: str,
                         threads: int = 1) -> FunctionSpec:
-    """`wk:similarity` as a registration for the SPARQL workers (see `kg.sparql_messages`)."""
+    """`wk:similarity` as a registration for the SPARQL workers (see `kg.sparql.messages`)."""
     config = SimilarityConfig(index_dir=index_dir, embedder=embedder, base_iri=base_iri,
                               threads=threads)
     return FunctionSpec(SIMILARITY_IRI, f"{__name__}:SimilarityFunction", config)

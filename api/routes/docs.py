@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.templating import render
+from api.web.templating import render
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 

@@ -19,8 +19,8 @@ from rdflib import Graph
 
 from api.deps import KnowledgeBaseDep
 from api.iri_paths import IriPaths
-from api.ld_html import html_response
-from api.sparql_protocol import RDFLIB_SERIALIZERS, negotiate
+from api.sparql.protocol import RDFLIB_SERIALIZERS, negotiate
+from api.web.ld_html import html_response
 from kg.describe import describe, predicate_labels
 from kg.errors import NotAcceptableError, UserError
 from kg.settings import Settings

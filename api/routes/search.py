@@ -1,6 +1,6 @@
 """The search API: one Dutch question (`GET /api/search`) or many (`POST /api/search/batch`).
 
-The payload is `search.results.SearchResult`, the same object `wijken search --json` prints.
+The payload is `search.result_models.SearchResult`, the same object `wijken search --json` prints.
 Search embeds the question and runs FAISS and BM25, which block: the endpoints are plain `def`,
 so FastAPI runs them in its thread pool and the event loop stays free.
 """
@@ -16,7 +16,7 @@ from api.deps import KnowledgeBaseDep
 from api.error_handlers import error_responses
 from kg.errors import UserError, WijkenError
 from search.engine import FILTERS, MAX_K, MAX_QUERY_CHARS
-from search.results import SearchResult
+from search.result_models import SearchResult
 
 router = APIRouter(prefix="/api", tags=["search"])
 MAX_BATCH = 100

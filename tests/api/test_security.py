@@ -21,7 +21,7 @@ from rdflib import Graph, URIRef
 from api.error_handlers import MAX_INPUT_ECHO, install_error_handlers
 from api.middleware import MAX_JSON_DEPTH, JsonDepthScanner
 from api.security import SECURITY_HEADERS, safe_href
-from api.service_description import SD
+from api.sparql.service_description import SD
 from kg.settings import Settings
 from tests.api.conftest import FIXTURE_GRAPH, UPDATE_TOKEN, LiveServer, assert_error
 

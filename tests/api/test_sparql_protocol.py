@@ -14,8 +14,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, POST, RDFXML, TURTLE, XML, SPARQLWrapper
 
 from api.app import create_app
-from api.service_description import SD
-from api.sparql_protocol import (
+from api.sparql.protocol import (
     SPARQL_QUERY,
     SPARQL_UPDATE,
     SparqlRequest,
@@ -24,6 +23,7 @@ from api.sparql_protocol import (
     rdf_format,
     results_format,
 )
+from api.sparql.service_description import SD
 from kg.errors import UnsupportedMediaTypeError, UserError
 from kg.settings import Settings
 from kg.store import Store

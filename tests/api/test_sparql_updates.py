@@ -6,7 +6,7 @@ import httpx
 import pytest
 from rdflib import Graph
 
-from api.service_description import SD
+from api.sparql.service_description import SD
 from ontology.namespaces import WK
 from tests.api.conftest import FIXTURE_GRAPH, UPDATE_TOKEN, LiveServer, assert_error
 

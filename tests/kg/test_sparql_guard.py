@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from kg.errors import ForbiddenQueryError, UserError
-from kg.sparql_guard import check_query as check_safe
-from kg.sparql_guard import check_update, shape
+from kg.sparql.guard import check_query as check_safe
+from kg.sparql.guard import check_update, shape
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,7 @@ def test_keyboard_skip_link_and_focus_style(browser: Any, web_url: str, wait: An
 
 
 def test_badge_colours_meet_contrast_aa() -> None:
-    from api.templating import KINDS
+    from api.web.templating import KINDS
 
     def luminance(hex_colour: str) -> float:
         channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.facets import facet_counts, parse_filters, passes
+from api.web.facets import facet_counts, parse_filters, passes
 from search.documents import Document, Ref
 
 DOCS = [

@@ -13,7 +13,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from api.security import CONTENT_SECURITY_POLICY, VENDOR_INLINE_STYLES
-from api.templating import KINDS, STATIC_DIR, TEMPLATES_DIR
+from api.web.templating import KINDS, STATIC_DIR, TEMPLATES_DIR
 
 TEMPLATES = sorted(TEMPLATES_DIR.glob("*.html"))
 OWN_SCRIPTS = sorted(STATIC_DIR.glob("*.js"))
@@ -28,7 +28,7 @@ document.addEventListener('securitypolicyviolation', e => window.__cspViolations
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
 def test_templates_link_urls_only_through_the_policy(template: Path) -> None:
-    # A URL from data goes through `link()` (api/templating.py); a template may interpolate
+    # A URL from data goes through `link()` (api/web/templating.py); a template may interpolate
     # only after a literal path of this site (`/?theme={{ … }}`, `/id/concept/thema/{{ … }}`).
     source = template.read_text(encoding="utf-8")
     for attribute, _, value in URL_ATTRIBUTE.findall(source):

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
-from api.sparql_examples import EXAMPLES
+from api.sparql.examples import EXAMPLES
 
 pytestmark = pytest.mark.browser
 QUERY = """PREFIX wk: <https://w3id.org/100wijken/ns#>

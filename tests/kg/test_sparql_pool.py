@@ -13,8 +13,8 @@ from rdflib import Graph, Literal, URIRef
 
 from kg.errors import NotAcceptableError, QuerySyntaxError, QueryTimeoutError, SearchIndexError
 from kg.snapshots import Snapshots
-from kg.sparql_messages import QueryRequest, WorkerConfig
-from kg.sparql_worker import SparqlWorkerPool
+from kg.sparql.messages import QueryRequest, WorkerConfig
+from kg.sparql.pool import SparqlWorkerPool
 from kg.store import Store
 from search.sparql_similarity import similarity_function
 

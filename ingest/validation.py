@@ -69,11 +69,11 @@ def validate_graphs(
 ) -> list[Problem]:
     """Validate the new graphs against the shapes; every violation becomes a located problem.
 
-    The engine is `ingest.shacl_sparql` (SHACL Core compiled to set-at-a-time SPARQL over an
+    The engine is `ingest.shacl_engine` (SHACL Core compiled to set-at-a-time SPARQL over an
     in-memory Oxigraph store): it gives pyshacl's results (the tests check them against pyshacl)
     at ~200x its speed, which an ingest of 10,000 records needs.
     """
-    from ingest.shacl_sparql import package_shapes
+    from ingest.shacl_engine import package_shapes
 
     data, own = _load(store, graphs)
     report = package_shapes().validate(data)

@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS, XSD
 import ontology
 from ingest.mapping import RecordMapper, add_all
 from ingest.records import Record
-from ingest.shacl_sparql import (
+from ingest.shacl_engine import (
     CompiledShapes,
     UnsupportedShapeError,
     package_shapes,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from api.sparql_protocol import RDF_FORMATS, RESULTS_FORMATS
+from api.sparql.protocol import RDF_FORMATS, RESULTS_FORMATS
 from ontology.namespaces import PREFIXES, WK
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

@@ -37,8 +37,8 @@ from kg.errors import (
 )
 from kg.sandbox import deny_network
 from kg.snapshots import Snapshots
-from kg.sparql_execution import Executor
-from kg.sparql_messages import QueryFailure, QueryRequest, QueryResult, WorkerConfig
+from kg.sparql.executor import Executor
+from kg.sparql.messages import QueryFailure, QueryRequest, QueryResult, WorkerConfig
 
 logger = logging.getLogger(__name__)
 STARTUP_TIMEOUT = 60.0

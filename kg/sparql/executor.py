@@ -20,8 +20,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import NotAcceptableError, WijkenError
-from kg.sparql_guard import decode_codepoints, shape
-from kg.sparql_messages import FunctionSpec, QueryFailure, QueryRequest, QueryResult, WorkerConfig
+from kg.sparql.guard import decode_codepoints, shape
+from kg.sparql.messages import FunctionSpec, QueryFailure, QueryRequest, QueryResult, WorkerConfig
 from kg.store import Store
 from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
 from ontology.namespaces import PREFIXES

@@ -1,6 +1,6 @@
 """The SPARQL 1.1 endpoint at `/sparql`: queries, token-protected updates, service description.
 
-Queries run in the worker pool (time limit, row cap; see `kg.sparql_worker`); updates run in
+Queries run in the worker pool (time limit, row cap; see `kg.sparql.pool`); updates run in
 this process through the one writer. The handlers are `async` only to read the body; everything
 that blocks runs in the thread pool.
 """
@@ -14,10 +14,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from api.client_limits import ClientSlots
 from api.deps import KnowledgeBaseDep, SettingsDep, SparqlPoolDep
-from api.service_description import service_description
-from api.sparql_protocol import (
+from api.sparql.client_limits import ClientSlots
+from api.sparql.protocol import (
     FORM,
     RDF_FORMATS,
     RDFLIB_SERIALIZERS,
@@ -29,15 +28,16 @@ from api.sparql_protocol import (
     rdf_format,
     results_format,
 )
+from api.sparql.service_description import service_description
 from kg.errors import (
     NotAcceptableError,
     UnauthorizedError,
     UpdatesDisabledError,
 )
 from kg.settings import Settings
-from kg.sparql_guard import check_query, check_update
-from kg.sparql_messages import QueryRequest
-from kg.sparql_worker import SparqlWorkerPool
+from kg.sparql.guard import check_query, check_update
+from kg.sparql.messages import QueryRequest
+from kg.sparql.pool import SparqlWorkerPool
 
 router = APIRouter(tags=["sparql"])
 TRUNCATED_HEADER = "X-Wijken-Truncated"

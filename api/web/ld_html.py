@@ -21,9 +21,9 @@ from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from api import item_views
 from api.security import safe_href
-from api.templating import Links, render
+from api.web import item_views
+from api.web.templating import Links, render
 from kg.items import RELATIONS
 from ontology.namespaces import CLASS_TO_TYPE, CONCEPT_ROOT, PREFIXES, WK
 

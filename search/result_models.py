@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
-class RefOut(BaseModel):
+class ItemRef(BaseModel):
     """A linked record, concept or municipality: id (notation, NIS code) and Dutch title."""
 
     id: str
@@ -23,7 +23,7 @@ class GraphSignal(BaseModel):
     """The graph component: items sharing a threshold with strong hits."""
 
     score: float = 0.0
-    via: list[RefOut] = Field(default_factory=list, description="The shared thresholds.")
+    via: list[ItemRef] = Field(default_factory=list, description="The shared thresholds.")
 
 
 class Components(BaseModel):
@@ -44,13 +44,13 @@ class Hit(BaseModel):
     score: float
     iri: str
     snippet: str
-    municipality: RefOut | None = None
-    neighbourhood: RefOut | None = None
-    themes: list[RefOut] = []
-    thresholds: list[RefOut] = []
-    measures: list[RefOut] = []
-    breakthroughs: list[RefOut] = []
-    actors: list[RefOut] = []
+    municipality: ItemRef | None = None
+    neighbourhood: ItemRef | None = None
+    themes: list[ItemRef] = []
+    thresholds: list[ItemRef] = []
+    measures: list[ItemRef] = []
+    breakthroughs: list[ItemRef] = []
+    actors: list[ItemRef] = []
     matched_terms: list[str] = []
     explanation: str = Field(description="Why this matched, in Dutch.")
     components: Components

@@ -17,7 +17,7 @@ from typing import Any
 from rdflib import Literal
 
 from api.knowledgebase import KnowledgeBase
-from api.templating import kind_colour
+from api.web.templating import kind_colour
 from kg.errors import WijkenError
 from kg.items import RELATIONS, Item, Link
 from kg.traversal import Related

@@ -1,5 +1,5 @@
 """The Dutch web pages: search (`/`), the overview (`/overzicht`) and the SPARQL editor
-(`/editor`). Record pages are the HTML form of each IRI (`api/ld_html.py`).
+(`/editor`). Record pages are the HTML form of each IRI (`api/web/ld_html.py`).
 
 Pages are server-rendered (Jinja2) and work without JavaScript; the search form is a GET form,
 so a question with its filters is a shareable URL. Search, the store and the index block:
@@ -15,9 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import KnowledgeBaseDep
-from api.facets import FACETS, facet_counts, parse_filters, passes
-from api.sparql_examples import DEFAULT_EXAMPLE, EXAMPLES
-from api.templating import render
+from api.sparql.examples import DEFAULT_EXAMPLE, EXAMPLES
+from api.web.facets import FACETS, facet_counts, parse_filters, passes
+from api.web.templating import render
 from kg.errors import SearchIndexError, UserError
 from kg.overview import build_overview
 from search.engine import MAX_K, MAX_QUERY_CHARS
