@@ -1,4 +1,9 @@
-"""The `wijken` command: thin commands over the KnowledgeBase, clean errors, progress bars."""
+"""The `wijken` command: thin commands over the KnowledgeBase, clean errors, progress bars.
+
+Each command imports what it needs inside its function, so that `wijken --help` and a bad
+argument answer without first loading FastAPI, rdflib, spaCy and FAISS (`wijken --help` takes
+0.7 s here; the service's imports alone take 1.2 s). These imports go downward only.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kg.errors import IngestError, WijkenError
 from kg.settings import Settings
+
+if TYPE_CHECKING:
+    from api.knowledgebase import KnowledgeBase
 
 app = typer.Typer(
     name="wijken",
@@ -50,7 +58,7 @@ def _batch_threads() -> int | None:
 
 @contextmanager
 def knowledge_base(data_dir: Path | None, *, read_only: bool = False, **overrides: Any
-                   ) -> Iterator[Any]:
+                   ) -> Iterator[KnowledgeBase]:
     """Open the knowledge base of a data directory; turn domain errors into clean exits."""
     from api.knowledgebase import KnowledgeBase
 

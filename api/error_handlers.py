@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.security import SECURITY_HEADERS
 from api.sparql.protocol import negotiate
+from api.web.templating import render
 from kg.errors import IngestError, WijkenError
 
 logger = logging.getLogger(__name__)
@@ -141,8 +142,6 @@ def wants_html(request: Request) -> bool:
 
 def not_found_page(request: Request) -> Response:
     """The Dutch 404 page for browsers (the JSON shape stays for everyone else)."""
-    from api.web.templating import render
-
     response = render(request, "404.html", {}, status_code=404)
     response.headers.update(SECURITY_HEADERS)
     return response

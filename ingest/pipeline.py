@@ -23,6 +23,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 from ingest import lookups, validation
 from ingest.mapping import RecordMapper
 from ingest.nlp import MentionLinker, Term
+from ingest.rdf_input import read_rdf
 from ingest.readers import RDF_SUFFIXES, READERS, SUPPORTED_SUFFIXES, has_front_matter
 from ingest.records import RawRecord, SourceRecord, validate
 from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_removal, resolve
@@ -31,6 +32,7 @@ from kg.errors import IngestError, Problem
 from kg.store import Store
 from kg.terms import to_ox
 from kg.xmlchars import xml_forbidden_char, xml_forbidden_message
+from ontology.namespaces import WK
 
 Progress = Callable[[str, int, int], None]
 
@@ -250,8 +252,6 @@ class Ingestor:
                                                      list[Problem]]:
         suffix = path.suffix.lower()  # of the name given, not of a link's target
         if suffix in RDF_SUFFIXES:
-            from ingest.rdf_input import read_rdf
-
             return read_rdf(path, label, RDF_SUFFIXES[suffix], self.base_iri)
         reader = READERS.get(suffix)
         if reader is None:
@@ -327,8 +327,6 @@ def _batch_actor_terms(batch: Iterable[SourceRecord], base_iri: str) -> list[Ter
 
 def _provenance(g: ox.NamedNode, path: Path, digest: str, count: int, when: dt.datetime
                 ) -> list[ox.Quad]:
-    from ontology.namespaces import WK
-
     def quad(p: object, o: ox.NamedNode | ox.Literal) -> ox.Quad:
         return ox.Quad(g, ox.NamedNode(str(p)), o, g)
 

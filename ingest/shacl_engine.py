@@ -23,6 +23,7 @@ from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
 
 from kg.terms import from_ox, to_ox
+from ontology import load_shapes
 
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 _NON_VALIDATING = {SH.name, SH.description, SH.order, SH.group, SH.defaultValue, SH.message,
@@ -559,8 +560,6 @@ def load_store(data: Graph | Iterable[ox.Quad], predicates: set[str] | None = No
 @cache
 def package_shapes() -> CompiledShapes:
     """The wijken shapes (ontology/shapes.ttl), compiled once."""
-    from ontology import load_shapes
-
     return CompiledShapes(load_shapes())
 
 

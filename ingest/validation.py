@@ -10,6 +10,7 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS
 
 from ingest.records import SourceRecord
+from ingest.shacl_engine import package_shapes
 from kg.errors import Problem
 from kg.store import Store
 from ontology.namespaces import SCHEMA, WK, item_iri
@@ -73,8 +74,6 @@ def validate_graphs(
     in-memory Oxigraph store): it gives pyshacl's results (the tests check them against pyshacl)
     at ~200x its speed, which an ingest of 10,000 records needs.
     """
-    from ingest.shacl_engine import package_shapes
-
     data, own = _load(store, graphs)
     report = package_shapes().validate(data)
     if report.conforms:

@@ -15,7 +15,7 @@ from rdflib import Graph
 from rdflib.term import Node
 
 from kg.errors import StoreBusyError
-from kg.terms import from_ox, to_ox
+from kg.terms import bound_values, from_ox, to_ox
 from ontology.namespaces import reference_graph
 
 STORE_DIRNAME = "store"
@@ -151,15 +151,8 @@ class Store:
         """A SELECT query's solutions as dicts of rdflib terms (unbound variables left out)."""
         result = self.query(sparql, **kwargs)
         names = [v.value for v in result.variables]
-        rows = []
-        for solution in result:
-            row = {}
-            for name in names:
-                value = solution[name]
-                if value is not None:
-                    row[name] = from_ox(value)
-            rows.append(row)
-        return rows
+        return [{name: from_ox(value) for name, value in bound_values(solution, names).items()}
+                for solution in result]
 
     def named_graphs(self) -> list[str]:
         """IRIs of every named graph in the store (but the empty one that holds the

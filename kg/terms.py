@@ -39,3 +39,13 @@ def from_ox(term: Any) -> Node:
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     raise TypeError(f"unsupported term {term!r}")
+
+
+def bound_values(solution: ox.QuerySolution, variables: list[str]) -> dict[str, Any]:
+    """One SELECT solution as {variable: Oxigraph term}, unbound variables left out."""
+    values = {}
+    for name in variables:
+        value = solution[name]
+        if value is not None:
+            values[name] = value
+    return values

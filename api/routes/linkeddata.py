@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from rdflib import Graph
 
+import ontology
 from api.deps import KnowledgeBaseDep
 from api.iri_paths import IriPaths
 from api.sparql.protocol import RDFLIB_SERIALIZERS, negotiate
@@ -133,8 +134,6 @@ def build_router(settings: Settings) -> APIRouter:
         request: Request, kb: KnowledgeBaseDep, fmt: FormatParam = None
     ) -> Response:
         """The OWL ontology `https://w3id.org/100wijken/ns` (Turtle, JSON-LD, HTML…)."""
-        import ontology
-
         graph = ontology.load_ontology()
         return represent(request, kb.store, graph, ONTOLOGY_IRI, paths, fmt)
 

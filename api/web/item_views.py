@@ -22,6 +22,7 @@ from kg.errors import WijkenError
 from kg.items import RELATIONS, Item, Link
 from kg.traversal import Related
 from ontology.namespaces import KNOWLEDGE_TYPES, THEME_SCHEME, concept_iri, sparql_prefixes
+from search.snippets import shorten
 
 # relations shown first, in this order; the rest follow alphabetically
 _ORDER = [name for name, _, _ in RELATIONS.values()]
@@ -106,15 +107,10 @@ def neighbourhood_case(kb: KnowledgeBase, item: Item) -> dict[str, list[Any]]:
     for target in item.linked("neighbourhood", "in"):
         if target.type and target.id:
             by_type.setdefault(target.type, []).append(
-                {"ref": target, "text": _snippet(texts.get(target.id, ""))})
+                {"ref": target, "text": shorten(texts.get(target.id, ""), 220)})
     for refs in by_type.values():
         refs.sort(key=lambda r: (r["ref"].title or "").lower())
     return {t: refs for t, refs in by_type.items() if refs}
-
-
-def _snippet(text: str, limit: int = 220) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def graph_payload(kb: KnowledgeBase, item: Item, depth: int, href: Any) -> dict[str, Any]:

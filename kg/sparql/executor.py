@@ -23,6 +23,7 @@ from kg.errors import NotAcceptableError, WijkenError
 from kg.sparql.guard import decode_codepoints, shape
 from kg.sparql.messages import FunctionSpec, QueryFailure, QueryRequest, QueryResult, WorkerConfig
 from kg.store import Store
+from kg.terms import bound_values
 from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
 from ontology.namespaces import PREFIXES
 
@@ -61,14 +62,8 @@ def term_json(term: Any) -> dict[str, Any]:
 
 def solutions_json(variables: list[str], rows: list[Any]) -> bytes:
     """SELECT solutions as SPARQL JSON results (unbound variables left out of a binding)."""
-    bindings = []
-    for row in rows:
-        binding = {}
-        for name in variables:
-            value = row[name]
-            if value is not None:
-                binding[name] = term_json(value)
-        bindings.append(binding)
+    bindings = [{name: term_json(value) for name, value in bound_values(row, variables).items()}
+                for row in rows]
     doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 

@@ -13,8 +13,9 @@ import pytest
 
 from api.knowledgebase import KnowledgeBase
 from kg.errors import SearchIndexError, UserError
-from search.engine import MAX_QUERY_CHARS, SearchEngine, SyncReport, snippet
+from search.engine import MAX_QUERY_CHARS, SearchEngine, SyncReport
 from search.result_models import SearchResult
+from search.snippets import snippet
 from tests.conftest import store_generation
 
 RECORDS = Path(__file__).with_name("engine_records.jsonl")
