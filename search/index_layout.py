@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from search.vectorindex import CONFIG_FILE, recover_dir
+from search.vectorindex import CONFIG_FILE, recover_dir, saved_stamp
 
 IndexState = Literal["ready", "missing", "mismatch", "stale"]
 REINDEX = "`wijken reindex`"
@@ -54,7 +54,7 @@ class IndexLayout:
     def has_vectors(self) -> bool:
         """Whether a vector index is on disk (a replace cut short is undone first)."""
         recover_dir(self.vectors)
-        return (self.vectors / CONFIG_FILE).exists()
+        return saved_stamp(self.vectors) is not None
 
     def read_state(self) -> dict[str, Any] | None:
         """`state.json`, or None when it is missing or unreadable."""

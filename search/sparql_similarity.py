@@ -21,7 +21,7 @@ from kg.sparql.messages import FunctionSpec
 from ontology.namespaces import WK
 from search.embedders import Embedder, configure_threads, load_embedder
 from search.lru import LRUCache
-from search.vectorindex import CONFIG_FILE, VectorIndex, VectorIndexError
+from search.vectorindex import VectorIndex, VectorIndexError, saved_stamp
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,12 +79,7 @@ class SimilarityFunction:
         return error
 
     def _stamp(self) -> tuple[float, int] | None:
-        config = self.config.index_dir / CONFIG_FILE
-        try:
-            stat = config.stat()
-        except FileNotFoundError:
-            return None
-        return (stat.st_mtime, stat.st_size)
+        return saved_stamp(self.config.index_dir)
 
     def _load(self) -> tuple[Embedder, VectorIndex]:
         if self._embedder is None:

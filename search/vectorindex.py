@@ -386,6 +386,16 @@ class VectorIndex:
         return index
 
 
+def saved_stamp(path: Path) -> tuple[float, int] | None:
+    """When and how large the index saved in `path` is (its ``config.json``, written by every
+    save), or None when none is saved: a cheap test that the index on disk was replaced."""
+    try:
+        stat = (path / CONFIG_FILE).stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime, stat.st_size)
+
+
 def recover_dir(target: Path) -> bool:
     """Finish a :func:`_replace_dir` that was cut short between its two renames: put the old
     copy back where the index belongs. True if something was restored."""
