@@ -15,16 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import httpx
+from served import served
 
 from api.knowledgebase import KnowledgeBase
 
@@ -38,12 +36,6 @@ REWRITE = (
 )
 WORDS = ["warmtenet", "renovatie", "fietsstraat", "ontharding", "deelauto", "zonnepanelen",
          "regenwater", "buurtbudget", "energiecoach", "isolatie", "groendak", "laadpaal"]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _measure(http: httpx.Client, stop: threading.Event, out: list[tuple[str, float]],
@@ -78,46 +70,31 @@ def main() -> None:
         kb = KnowledgeBase(data_dir=data_dir, threads=os.cpu_count() or 1)
         kb.ingest([REPO / "data" / "sample"])
         kb.close()
-    port = _free_port()
-    env = {**os.environ, "WIJKEN_DATA_DIR": str(data_dir), "WIJKEN_PORT": str(port),
-           "WIJKEN_UPDATE_TOKEN": TOKEN, "OMP_WAIT_POLICY": "PASSIVE"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=url, timeout=120) as http:
-            for _ in range(600):
-                try:
-                    if http.get("/api/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            item = http.get("/api/search", params={"q": "renovatie", "k": 1}).json()["hits"][0]
-            phases: dict[str, list[tuple[str, float]]] = {"idle": [], "during the update": []}
-            stop = threading.Event()
-            reader = threading.Thread(target=_measure,
-                                      args=(http, stop, phases["idle"], item["id"], "a"))
-            reader.start()
-            time.sleep(15)
-            stop.set()
-            reader.join()
-            stop = threading.Event()
-            reader = threading.Thread(target=_measure, args=(
-                httpx.Client(base_url=url, timeout=120), stop, phases["during the update"],
-                item["id"], "b"))
-            reader.start()
-            time.sleep(1)
-            started = time.perf_counter()
-            update = http.post("/sparql", data={"update": REWRITE},
-                               headers={"Authorization": f"Bearer {TOKEN}"})
-            update_seconds = time.perf_counter() - started
-            stop.set()
-            reader.join()
-            assert update.status_code == 200, update.text
-            lessons = http.get("/api/search", params={"q": "Herzien", "k": 1}).json()
-    finally:
-        server.terminate()
-        server.wait(60)
+    with served(data_dir, {"WIJKEN_UPDATE_TOKEN": TOKEN}) as url, \
+            httpx.Client(base_url=url, timeout=120) as http:
+        item = http.get("/api/search", params={"q": "renovatie", "k": 1}).json()["hits"][0]
+        phases: dict[str, list[tuple[str, float]]] = {"idle": [], "during the update": []}
+        stop = threading.Event()
+        reader = threading.Thread(target=_measure,
+                                  args=(http, stop, phases["idle"], item["id"], "a"))
+        reader.start()
+        time.sleep(15)
+        stop.set()
+        reader.join()
+        stop = threading.Event()
+        reader = threading.Thread(target=_measure, args=(
+            httpx.Client(base_url=url, timeout=120), stop, phases["during the update"],
+            item["id"], "b"))
+        reader.start()
+        time.sleep(1)
+        started = time.perf_counter()
+        update = http.post("/sparql", data={"update": REWRITE},
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+        update_seconds = time.perf_counter() - started
+        stop.set()
+        reader.join()
+        assert update.status_code == 200, update.text
+        lessons = http.get("/api/search", params={"q": "Herzien", "k": 1}).json()
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores; sample corpus; one client "
           f"(new question each request) while one update rewrote every lesson title: the "
           f"update (commit + re-embedding) took {update_seconds:.1f} s; afterwards the top hit "

@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
+from served import served
 
 from api.knowledgebase import KnowledgeBase
 from ontology.namespaces import sparql_prefixes
@@ -34,12 +32,6 @@ QUERIES = {
         SELECT ?les ?titel WHERE { ?les a wk:Lesson ; rdfs:label ?titel ;
           dct:subject <https://w3id.org/100wijken/id/concept/thema/renovatie> } ORDER BY ?titel""",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -66,35 +58,19 @@ def main() -> None:
         direct[name] = times[10:]
     kb.close()
 
-    port = _free_port()
-    env = {**os.environ, "WIJKEN_DATA_DIR": str(data_dir), "WIJKEN_PORT": str(port),
-           "OMP_WAIT_POLICY": "PASSIVE"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=url, timeout=30) as http:
-            for _ in range(600):
-                try:
-                    if http.get("/api/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            served: dict[str, list[float]] = {}
-            worker: dict[str, list[float]] = {}
-            for name, query in QUERIES.items():
-                times, inside = [], []
-                for _ in range(args.runs + 10):
-                    started = time.perf_counter()
-                    response = http.get("/sparql", params={"query": query},
-                                        headers={"Accept": "application/sparql-results+json"})
-                    response.raise_for_status()
-                    times.append((time.perf_counter() - started) * 1000)
-                    inside.append(float(response.headers["server-timing"].split("dur=")[1]))
-                served[name], worker[name] = times[10:], inside[10:]
-    finally:
-        server.terminate()
-        server.wait(30)
+    with served(data_dir) as url, httpx.Client(base_url=url, timeout=30) as http:
+        over_http: dict[str, list[float]] = {}
+        worker: dict[str, list[float]] = {}
+        for name, query in QUERIES.items():
+            times, inside = [], []
+            for _ in range(args.runs + 10):
+                started = time.perf_counter()
+                response = http.get("/sparql", params={"query": query},
+                                    headers={"Accept": "application/sparql-results+json"})
+                response.raise_for_status()
+                times.append((time.perf_counter() - started) * 1000)
+                inside.append(float(response.headers["server-timing"].split("dur=")[1]))
+            over_http[name], worker[name] = times[10:], inside[10:]
 
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, pyoxigraph {ox.__version__}; sample corpus, "
@@ -103,9 +79,9 @@ def main() -> None:
           "/sparql p95 (ms) | overhead p50 (ms) | outside the worker p50 (ms) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in QUERIES:
-        d, s = statistics.median(direct[name]), statistics.median(served[name])
+        d, s = statistics.median(direct[name]), statistics.median(over_http[name])
         w = statistics.median(worker[name])
-        print(f"| {name} | {d:.2f} | {w:.2f} | {s:.2f} | {_percentile(served[name], 0.95):.2f} "
+        print(f"| {name} | {d:.2f} | {w:.2f} | {s:.2f} | {_percentile(over_http[name], 0.95):.2f} "
               f"| {s - d:.2f} | {s - w:.2f} |")
 
 

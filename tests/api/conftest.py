@@ -11,23 +11,19 @@ import os
 for _var, _value in {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}.items():
     os.environ.setdefault(_var, _value)
 
-import socket  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import ExitStack, contextmanager  # noqa: E402
+from contextlib import ExitStack  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
-import uvicorn  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
 from rdflib import Graph  # noqa: E402
 
 from api.app import create_app  # noqa: E402
 from api.knowledgebase import KnowledgeBase  # noqa: E402
 from kg.settings import Settings  # noqa: E402
+from tests.conftest import free_port, running  # noqa: E402 (shared with tests/web)
 
 BASE = "https://w3id.org/100wijken/id/"
 FIXTURE_GRAPH = BASE + "graph/fixture-wijken"
@@ -53,14 +49,6 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     return error  # type: ignore[no-any-return]
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def fill(data_dir: Path) -> KnowledgeBase:
     """A knowledge base in `data_dir` with the reference data and the fixture records."""
     kb = KnowledgeBase(data_dir=data_dir)
@@ -79,26 +67,6 @@ class LiveServer:
     @property
     def sparql(self) -> str:
         return self.url + "/sparql"
-
-
-@contextmanager
-def running(app: FastAPI, port: int | None = None) -> Iterator[str]:
-    """Run `app` with uvicorn on `port` (else a free loopback port) in a thread; yields its
-    base URL."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
 
 
 @pytest.fixture(scope="session")

@@ -15,16 +15,14 @@ for _var, _value in {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
     os.environ.setdefault(_var, _value)
 
 import shutil  # noqa: E402
-import socket  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from html.parser import HTMLParser  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
-import uvicorn  # noqa: E402
+
+from tests.conftest import free_port, running  # noqa: E402
 
 CHROME_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--disable-background-networking",
@@ -62,14 +60,6 @@ class Page(HTMLParser):
             for k, v in wanted.items())]
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="session")
 def web_url(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a server over a copy of the sample corpus (the server owns the copy)."""
@@ -80,20 +70,8 @@ def web_url(sample_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     shutil.copytree(sample_data_dir, data_dir)
     port = free_port()
     app = create_app(Settings(data_dir=data_dir, threads=1, public_url=f"http://127.0.0.1:{port}"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 120
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the web test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with running(app, port, startup_seconds=120) as url:
+        yield url
 
 
 def _binary(name: str) -> str:
