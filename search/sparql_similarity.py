@@ -154,4 +154,11 @@ def similarity_function(index_dir: Path, *, embedder: str, base_iri: str,
     """`wk:similarity` as a registration for the SPARQL workers (see `kg.sparql.messages`)."""
     config = SimilarityConfig(index_dir=index_dir, embedder=embedder, base_iri=base_iri,
                               threads=threads)
-    return FunctionSpec(SIMILARITY_IRI, f"{__name__}:SimilarityFunction", config)
+    return FunctionSpec(
+        SIMILARITY_IRI, f"{__name__}:SimilarityFunction", config,
+        label=(("nl", "semantische gelijkenis"), ("en", "semantic similarity")),
+        description=(
+            'wk:similarity(?item, "Nederlandse tekst") returns an xsd:double: the cosine '
+            "similarity between the item's best-matching text chunk and the text, embedded "
+            "with the configured Dutch embedding model. Unbound for items not in the index."),
+    )

@@ -197,30 +197,7 @@ def parse_request(
     """
     params = _multi(query_params)
     if method == "POST":
-        media_type, _, rest = (content_type or "").partition(";")
-        media_type = media_type.strip().lower()
-        charset = None
-        for param in rest.split(";"):
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "charset":
-                charset = value.strip().strip('"')
-        if media_type == FORM:
-            text = _decode(body, charset)
-            for key, values in _multi(parse_qsl(text, keep_blank_values=True)).items():
-                params.setdefault(key, []).extend(values)
-        elif media_type in (SPARQL_QUERY, SPARQL_UPDATE):
-            if "query" in params or "update" in params:
-                raise UserError(
-                    f"with {media_type} the body is the operation; do not also pass "
-                    "`query` or `update` parameters"
-                )
-            key = "query" if media_type == SPARQL_QUERY else "update"
-            params[key] = [_decode(body, charset)]
-        else:
-            raise UnsupportedMediaTypeError(
-                f"unsupported content type {media_type or '(none)'!r}; send {FORM}, "
-                f"{SPARQL_QUERY} or {SPARQL_UPDATE}"
-            )
+        _read_post_body(params, content_type, body)
     query, update = _one(params, "query"), _one(params, "update")
     if query is not None and update is not None:
         raise UserError("send either `query` or `update`, not both")
@@ -243,3 +220,31 @@ def parse_request(
         default_graphs=_graphs(params, "default-graph-uri"),
         named_graphs=_graphs(params, "named-graph-uri"),
     )
+
+
+def _read_post_body(params: dict[str, list[str]], content_type: str | None, body: bytes) -> None:
+    """Add a POST body's operation or form fields to `params` (the URL's parameters)."""
+    media_type, _, rest = (content_type or "").partition(";")
+    media_type = media_type.strip().lower()
+    charset = None
+    for param in rest.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"')
+    if media_type == FORM:
+        text = _decode(body, charset)
+        for key, values in _multi(parse_qsl(text, keep_blank_values=True)).items():
+            params.setdefault(key, []).extend(values)
+    elif media_type in (SPARQL_QUERY, SPARQL_UPDATE):
+        if "query" in params or "update" in params:
+            raise UserError(
+                f"with {media_type} the body is the operation; do not also pass "
+                "`query` or `update` parameters"
+            )
+        key = "query" if media_type == SPARQL_QUERY else "update"
+        params[key] = [_decode(body, charset)]
+    else:
+        raise UnsupportedMediaTypeError(
+            f"unsupported content type {media_type or '(none)'!r}; send {FORM}, "
+            f"{SPARQL_QUERY} or {SPARQL_UPDATE}"
+        )

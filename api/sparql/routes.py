@@ -8,6 +8,7 @@ that blocks runs in the thread pool.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -36,7 +37,7 @@ from kg.errors import (
 )
 from kg.settings import Settings
 from kg.sparql.guard import check_query, check_update
-from kg.sparql.messages import QueryRequest
+from kg.sparql.messages import FunctionSpec, QueryRequest
 from kg.sparql.pool import SparqlWorkerPool
 
 router = APIRouter(tags=["sparql"])
@@ -116,7 +117,8 @@ async def _dispatch(
     accept = request.headers.get("accept")
     if operation.operation == "description":
         endpoint = str(request.url_for("sparql"))
-        return await run_in_threadpool(describe_service, kb, settings, endpoint, accept)
+        return await run_in_threadpool(describe_service, kb, settings, endpoint, accept,
+                                       pool.config.functions)
     if operation.operation == "update":
         authorization = request.headers.get("authorization")
         return await run_in_threadpool(run_update, kb, settings, operation.text, authorization)
@@ -180,7 +182,8 @@ def run_update(
 
 
 def describe_service(
-    kb: KnowledgeBaseDep, settings: Settings, endpoint: str, accept: str | None
+    kb: KnowledgeBaseDep, settings: Settings, endpoint: str, accept: str | None,
+    functions: Sequence[FunctionSpec],
 ) -> Response:
     """The service description in the negotiated RDF format (Turtle by default)."""
     media_type = rdf_format(accept)
@@ -195,6 +198,7 @@ def describe_service(
         updates=settings.update_token is not None,
         max_rows=settings.sparql_max_rows,
         timeout=settings.sparql_timeout,
+        functions=functions,
     )
     body = graph.serialize(format=RDFLIB_SERIALIZERS[media_type], encoding="utf-8")
     return Response(body, media_type=media_type)

@@ -2,7 +2,7 @@
 
 Served on a GET of the endpoint without parameters: endpoint, languages, result formats, the
 union default graph, every named graph (each ingested file and the reference data) and the
-`wk:similarity` extension function.
+extension functions registered with the worker pool (`wk:similarity`).
 """
 
 from __future__ import annotations
@@ -13,20 +13,33 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS
 
 from api.sparql.protocol import RDF_FORMATS, RESULTS_FORMATS
-from ontology.namespaces import PREFIXES, WK
+from kg.sparql.messages import FunctionSpec
+from ontology.namespaces import PREFIXES
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 
 def service_description(
-    endpoint: str, *, named_graphs: Sequence[str], updates: bool, max_rows: int, timeout: float
+    endpoint: str, *, named_graphs: Sequence[str], updates: bool, max_rows: int, timeout: float,
+    functions: Sequence[FunctionSpec] = (),
 ) -> Graph:
-    """The description as an rdflib graph; `updates` says whether SPARQL Update is enabled."""
+    """The description as an rdflib graph; `updates` says whether SPARQL Update is enabled,
+    `functions` are the extension functions registered with the worker pool."""
     g = Graph()
     g.bind("sd", SD)
     for prefix, iri in PREFIXES.items():
         g.bind(prefix, iri)
     service = URIRef(endpoint + "#service")
+    _describe_service(g, service, endpoint, updates=updates, max_rows=max_rows, timeout=timeout)
+    for function in functions:
+        _describe_function(g, service, function)
+    _describe_dataset(g, service, named_graphs)
+    return g
+
+
+def _describe_service(g: Graph, service: URIRef, endpoint: str, *, updates: bool, max_rows: int,
+                      timeout: float) -> None:
+    """Endpoint, languages, features, result formats and the limits."""
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, URIRef(endpoint)))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
@@ -35,36 +48,26 @@ def service_description(
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     for fmt in (*RESULTS_FORMATS, *RDF_FORMATS):
         g.add((service, SD.resultFormat, URIRef(fmt.iri)))
-    g.add(
-        (
-            service,
-            RDFS.comment,
-            Literal(
-                f"Read-only unless updates are enabled with a token. SERVICE and LOAD are "
-                f"refused. Time limit {timeout:g} s per query; at most {max_rows} rows or "
-                f"triples, more are cut off and flagged with the X-Wijken-Truncated header.",
-                lang="en",
-            ),
-        )
-    )
+    g.add((service, RDFS.comment, Literal(
+        f"Read-only unless updates are enabled with a token. SERVICE and LOAD are "
+        f"refused. Time limit {timeout:g} s per query; at most {max_rows} rows or "
+        f"triples, more are cut off and flagged with the X-Wijken-Truncated header.",
+        lang="en")))
 
-    similarity = URIRef(str(WK.similarity))
-    g.add((service, SD.extensionFunction, similarity))
-    g.add((similarity, RDF.type, SD.Function))
-    g.add((similarity, RDFS.label, Literal("semantische gelijkenis", lang="nl")))
-    g.add(
-        (
-            similarity,
-            RDFS.comment,
-            Literal(
-                'wk:similarity(?item, "Nederlandse tekst") returns an xsd:double: the cosine '
-                "similarity between the item's best-matching text chunk and the text, embedded "
-                "with the configured Dutch embedding model. Unbound for items not in the index.",
-                lang="en",
-            ),
-        )
-    )
 
+def _describe_function(g: Graph, service: URIRef, function: FunctionSpec) -> None:
+    """One registered extension function: its IRI, names and what it answers."""
+    iri = URIRef(function.iri)
+    g.add((service, SD.extensionFunction, iri))
+    g.add((iri, RDF.type, SD.Function))
+    for lang, label in function.label:
+        g.add((iri, RDFS.label, Literal(label, lang=lang)))
+    if function.description:
+        g.add((iri, RDFS.comment, Literal(function.description, lang="en")))
+
+
+def _describe_dataset(g: Graph, service: URIRef, named_graphs: Sequence[str]) -> None:
+    """The union default graph and every named graph."""
     dataset = BNode()
     default_graph = BNode()
     g.add((service, SD.defaultDataset, dataset))
@@ -81,4 +84,3 @@ def service_description(
         g.add((node, SD.name, URIRef(iri)))
         g.add((dataset, SD.namedGraph, node))
         g.add((available, SD.namedGraph, node))
-    return g

@@ -23,6 +23,10 @@ class FunctionSpec:
     iri: str
     factory: str
     config: Any = None
+    label: tuple[tuple[str, str], ...] = ()
+    """Its name per language tag, for the service description: (("nl", "…"), ("en", "…"))."""
+    description: str = ""
+    """What it answers, in English, for the service description."""
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ from api.sparql.protocol import (
     rdf_format,
     results_format,
 )
-from api.sparql.service_description import SD
+from api.sparql.service_description import SD, service_description
 from kg.errors import UnsupportedMediaTypeError, UserError
 from kg.settings import Settings
+from kg.sparql.messages import FunctionSpec
 from kg.store import Store
 from ontology.namespaces import WK, reference_graph, sparql_prefixes
 from tests.api.conftest import FIXTURE_GRAPH, LiveServer, assert_error, running
@@ -212,6 +213,8 @@ def test_service_description(client: httpx.Client, live: LiveServer) -> None:
     assert (service, SD.supportedLanguage, SD.SPARQL11Query) in sd
     assert (service, SD.supportedLanguage, SD.SPARQL11Update) not in sd
     assert (service, SD.extensionFunction, URIRef(str(WK.similarity))) in sd
+    assert (URIRef(str(WK.similarity)), RDFS.label,
+            Literal("semantische gelijkenis", lang="nl")) in sd
     formats = {str(f) for f in sd.objects(service, SD.resultFormat)}
     assert "http://www.w3.org/ns/formats/SPARQL_Results_JSON" in formats
     assert "http://www.w3.org/ns/formats/Turtle" in formats
@@ -222,6 +225,23 @@ def test_service_description(client: httpx.Client, live: LiveServer) -> None:
     }
     jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
     assert isomorphic(Graph().parse(data=jsonld.text, format="json-ld"), sd)
+
+
+def test_the_service_description_lists_the_registered_functions() -> None:
+    spec = FunctionSpec("https://example.org/fn#lengte", "example:Fn",
+                        label=(("nl", "lengte"),), description="The length of a text.")
+    sd = service_description("http://127.0.0.1/sparql", named_graphs=[], updates=True,
+                             max_rows=10, timeout=1.0, functions=[spec])
+    service = URIRef("http://127.0.0.1/sparql#service")
+    fn = URIRef(spec.iri)
+    assert set(sd.objects(service, SD.extensionFunction)) == {fn}
+    assert (fn, RDF.type, SD.Function) in sd
+    assert (fn, RDFS.label, Literal("lengte", lang="nl")) in sd
+    assert (fn, RDFS.comment, Literal("The length of a text.", lang="en")) in sd
+    assert (service, SD.supportedLanguage, SD.SPARQL11Update) in sd
+    without = service_description("http://127.0.0.1/sparql", named_graphs=[], updates=False,
+                                  max_rows=10, timeout=1.0)
+    assert not set(without.objects(service, SD.extensionFunction))
 
 
 # -- errors --------------------------------------------------------------------------------
