@@ -32,7 +32,8 @@ def source_graphs(store: Store) -> list[SourceGraphInfo]:
              wk:recordCount ?n ; prov:generatedAtTime ?at } } ORDER BY ?file"""
     )
     return [
-        SourceGraphInfo(str(r["g"]), str(r["file"]), str(r["hash"]), int(r["n"]), str(r["at"]))
+        SourceGraphInfo(str(r["g"]), str(r["file"]), str(r["hash"]), int(str(r["n"])),
+                        str(r["at"]))
         for r in rows
     ]
 

@@ -3,13 +3,12 @@ links to, incoming links, and labels of the predicates and classes used."""
 
 from __future__ import annotations
 
-from typing import Any
-
+import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from kg.errors import NotFoundError
-from kg.store import Store
+from kg.store import OxQueryResults, Store
 from kg.terms import from_ox
 from ontology.namespaces import PREFIXES
 
@@ -23,11 +22,11 @@ def describe(store: Store, iri: str) -> Graph:
     node = f"<{iri}>"
     prologue = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("rdfs", "skos"))
     # Consumed at once: pyoxigraph results must be dropped on the thread that made them.
-    out = list(
+    out = _triples(
         store.query(f"""{prologue}CONSTRUCT {{ {node} ?p ?o . ?o ?lp ?ol }} WHERE {{
         {node} ?p ?o OPTIONAL {{ ?o ?lp ?ol {_LABELS} }} }}""")
     )
-    incoming = list(
+    incoming = _triples(
         store.query(f"""{prologue}CONSTRUCT {{ ?s ?p {node} . ?s ?lp ?sl }} WHERE {{
         {{ SELECT DISTINCT ?s ?p WHERE {{ ?s ?p {node} }} LIMIT {MAX_INCOMING} }}
         OPTIONAL {{ ?s ?lp ?sl {_LABELS} }} }}""")
@@ -38,7 +37,12 @@ def describe(store: Store, iri: str) -> Graph:
     return graph
 
 
-def _graph(triples: list[Any]) -> Graph:
+def _triples(result: OxQueryResults) -> list[ox.Triple]:
+    assert isinstance(result, ox.QueryTriples)  # a CONSTRUCT query
+    return list(result)
+
+
+def _graph(triples: list[ox.Triple]) -> Graph:
     graph = Graph()
     for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns)

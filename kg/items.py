@@ -5,12 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDFS, SKOS
+from rdflib.term import Node
 
 from kg.store import Store
 from ontology.namespaces import CLASS_TO_TYPE, WK, sparql_prefixes
 
-# predicate -> (relation name, Dutch label out, Dutch label in)
-RELATIONS: dict[URIRef, tuple[str, str, str]] = {
+# predicate -> (relation name, Dutch label out, Dutch label in); keyed by any term, like
+# CLASS_TO_TYPE, so that a predicate read from the store looks up as it is
+RELATIONS: dict[Node, tuple[str, str, str]] = {
     WK.overcomes: ("overcomes", "overwint drempel", "overwonnen door"),
     WK.addresses: ("addresses", "gaat over drempel", "aangepakt in"),
     WK.usesMeasure: ("uses-measure", "gebruikt maatregel", "gebruikt in"),
@@ -94,7 +96,7 @@ class ItemReader:
         )
         for r in rows:
             if r["c"] in CLASS_TO_TYPE:
-                return str(r["s"]), CLASS_TO_TYPE[r["c"]], str(r["g"])  # type: ignore[index]
+                return str(r["s"]), CLASS_TO_TYPE[r["c"]], str(r["g"])
         return None
 
     def get(self, record_id: str) -> Item | None:
@@ -151,7 +153,7 @@ class ItemReader:
         out = []
         for r in rows:
             p = r["p"]
-            name, label_out, label_in = RELATIONS[p]  # type: ignore[index]
+            name, label_out, label_in = RELATIONS[p]
             kind = _kind(str(r["t"])) if "t" in r else None
             rid = str(r["id"]) if "id" in r and kind not in ("municipality",) else None
             out.append(

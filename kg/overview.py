@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rdflib.term import Node
+
 from kg.store import Store
 from ontology.namespaces import CLASS_TO_TYPE, KNOWLEDGE_TYPES, RECORD_TYPES, sparql_prefixes
 
@@ -45,11 +47,11 @@ class Overview:
         return max((b.total for b in self.werven), default=1) or 1
 
 
-def _type(class_iri: object) -> str | None:
-    return CLASS_TO_TYPE.get(class_iri)  # type: ignore[call-overload, no-any-return]
+def _type(class_iri: Node) -> str | None:
+    return CLASS_TO_TYPE.get(class_iri)
 
 
-def _add(bars: dict[str, Bar], key: str, label: str, class_iri: object, n: object) -> None:
+def _add(bars: dict[str, Bar], key: str, label: str, class_iri: Node, n: Node) -> None:
     bar = bars.setdefault(key, Bar(key, label, 0))
     kind = _type(class_iri) or "resource"
     bar.parts[kind] = bar.parts.get(kind, 0) + int(str(n))

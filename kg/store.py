@@ -6,16 +6,16 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
 from kg.errors import StoreBusyError
-from kg.terms import bound_values, from_ox, to_ox
+from kg.terms import OxTerm, bound_values, from_ox, to_ox_quad
 from ontology.namespaces import reference_graph
 
 STORE_DIRNAME = "store"
@@ -28,6 +28,9 @@ JOURNAL_DIRNAME = "journal"
 # From this many triples on, a write is bulk-loaded under an undo journal instead of being one
 # transaction (measured: a transaction writes ~25k quads/s here, a bulk load ~4x as many).
 BULK_THRESHOLD = 20_000
+
+# What a query answers: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE).
+OxQueryResults: TypeAlias = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
 
 def _fsync_dir(path: Path) -> None:
@@ -70,13 +73,18 @@ def private_dir(path: Path) -> None:
         os.chmod(path, info.st_mode & ~0o077 & 0o7777)
 
 
+def _returned(serialized: bytes | None) -> bytes:
+    # Oxigraph returns the bytes when no output file is given.
+    assert serialized is not None
+    return serialized
+
+
 def _as_quads(iri: str, g: Graph | Sequence[ox.Quad]) -> Sequence[ox.Quad]:
     """The content of a named graph as quads in that graph."""
     if not isinstance(g, Graph):
         return g
     name = ox.NamedNode(iri)
-    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o), name)  # type: ignore[arg-type]
-            for s, p, o in g]
+    return [to_ox_quad(s, p, o, name) for s, p, o in g]
 
 
 class Store:
@@ -133,8 +141,8 @@ class Store:
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
-        custom_functions: Mapping[str, Any] | None = None,
-    ) -> Any:
+        custom_functions: Mapping[str, Callable[..., OxTerm | None]] | None = None,
+    ) -> OxQueryResults:
         """Run a SPARQL query. Without `default_graphs` the default graph is the union of all."""
         kwargs: dict[str, Any] = {}
         if default_graphs:
@@ -150,6 +158,8 @@ class Store:
     def select(self, sparql: str, **kwargs: Any) -> list[dict[str, Node]]:
         """A SELECT query's solutions as dicts of rdflib terms (unbound variables left out)."""
         result = self.query(sparql, **kwargs)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("not a SELECT query")
         names = [v.value for v in result.variables]
         return [{name: from_ox(value) for name, value in bound_values(solution, names).items()}
                 for solution in result]
@@ -177,8 +187,8 @@ class Store:
     def dump(self, fmt: ox.RdfFormat, *, graph: str | None = None) -> bytes:
         """Serialise the dataset (or one graph) in an Oxigraph RDF format."""
         if graph is not None:
-            return bytes(self._ox.dump(format=fmt, from_graph=ox.NamedNode(graph)))
-        return bytes(self._ox.dump(format=fmt))
+            return _returned(self._ox.dump(format=fmt, from_graph=ox.NamedNode(graph)))
+        return _returned(self._ox.dump(format=fmt))
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -233,7 +243,7 @@ class Store:
                 saved[iri] = name
         if delete:
             (journal / "undo-deleted.nq").write_bytes(
-                bytes(ox.serialize(delete, format=ox.RdfFormat.N_QUADS)))
+                _returned(ox.serialize(delete, format=ox.RdfFormat.N_QUADS)))
         marker = journal / "pending.json"
         marker.write_text(json.dumps({"graphs": touched, "undo": saved,
                                       "deleted": bool(delete),

@@ -123,7 +123,7 @@ class Traversal:
             for r in rows:
                 oid = str(r["oid"])
                 cand = found.setdefault(oid, _Candidate(
-                    oid, CLASS_TO_TYPE[r["class"]], str(r["title"]), {}))  # type: ignore[index]
+                    oid, CLASS_TO_TYPE[r["class"]], str(r["title"]), {}))
                 through = cand.via.setdefault(relation, set())
                 if relation not in ("related", "direct") and "xid" in r:
                     through.add(str(r["xid"]))
@@ -138,7 +138,7 @@ class Traversal:
                       FILTER (?o != <{iri}>) }}"""):
                     oid = str(r["oid"])
                     cand = found.setdefault(oid, _Candidate(
-                        oid, CLASS_TO_TYPE[r["class"]], str(r["title"]), {}))  # type: ignore[index]
+                        oid, CLASS_TO_TYPE[r["class"]], str(r["title"]), {}))
                     cand.via.setdefault("similar-text", set())
                     cand.similarity = ids[oid]
         out = []
@@ -151,14 +151,14 @@ class Traversal:
                 if relation not in cand.via:
                     continue
                 weight, label = RELATION_WEIGHTS[relation]
-                through = sorted(cand.via[relation])
+                names = sorted(cand.via[relation])
                 if relation == "similar-text":
                     sim = cand.similarity or 0.0
                     score += weight * max(0.0, sim - 0.75) * 4
                     vias.append(Via(relation=relation, label=label, score=round(sim, 4)))
                     continue
-                score += weight * max(1, len(through))
-                vias.append(Via(relation=relation, label=label, through=through))
+                score += weight * max(1, len(names))
+                vias.append(Via(relation=relation, label=label, through=names))
             if vias:
                 out.append(Related(id=cand.id, type=cand.type, title=cand.title,
                                    score=round(score, 4), via=vias))
@@ -181,7 +181,7 @@ class Traversal:
                 SELECT DISTINCT ?a ?p ?b WHERE {{ VALUES ?n {{ {values} }} VALUES ?p {{ {preds} }}
                   {{ ?n ?p ?b BIND (?n AS ?a) }} UNION {{ ?a ?p ?n BIND (?n AS ?b) }}
                   FILTER (isIRI(?a) && isIRI(?b)) }}""")
-            new = []
+            new: list[str] = []
             for r in rows:
                 a, b = str(r["a"]), str(r["b"])
                 for n in (a, b):
@@ -218,7 +218,7 @@ class Traversal:
                 d.setdefault("label", str(r["label"]))
             cls = r.get("class")
             if cls is not None:
-                kind = CLASS_TO_TYPE.get(cls)  # type: ignore[call-overload]
+                kind = CLASS_TO_TYPE.get(cls)
                 if kind:
                     d["type"] = kind
                 elif str(cls).endswith("#Concept") and "type" not in d:

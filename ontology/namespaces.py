@@ -6,6 +6,7 @@ from typing import Final
 
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 ROOT: Final = "https://w3id.org/100wijken/"
 WK: Final = Namespace(ROOT + "ns#")
@@ -43,7 +44,8 @@ SUBTYPE_SCHEMES: Final[dict[str, str]] = {
 }
 THEME_SCHEME: Final = "thema"
 
-CLASS_TO_TYPE: Final = {WK[cls]: t for t, (cls, _, _) in RECORD_TYPES.items()}
+# Keyed by any term, so that a term read from the store looks up as it is.
+CLASS_TO_TYPE: Final[dict[Node, str]] = {WK[cls]: t for t, (cls, _, _) in RECORD_TYPES.items()}
 
 PREFIXES: Final[dict[str, str]] = {
     "wk": str(WK),

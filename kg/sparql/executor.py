@@ -23,7 +23,7 @@ from kg.errors import NotAcceptableError, WijkenError
 from kg.sparql.guard import decode_codepoints, shape
 from kg.sparql.messages import FunctionSpec, QueryFailure, QueryRequest, QueryResult, WorkerConfig
 from kg.store import Store
-from kg.terms import bound_values
+from kg.terms import OxTerm, bound_values
 from kg.xmlchars import xml_forbidden_in_utf8, xml_unacceptable
 from ontology.namespaces import PREFIXES
 
@@ -35,7 +35,7 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _PREFIXED = {ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.N3, ox.RdfFormat.RDF_XML}
 
 
-def term_json(term: Any) -> dict[str, Any]:
+def term_json(term: OxTerm) -> dict[str, Any]:
     """A term in the SPARQL 1.1 Query Results JSON format (with SPARQL 1.2 triple terms)."""
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
@@ -60,7 +60,7 @@ def term_json(term: Any) -> dict[str, Any]:
     raise TypeError(f"unsupported term {term!r}")
 
 
-def solutions_json(variables: list[str], rows: list[Any]) -> bytes:
+def solutions_json(variables: list[str], rows: list[ox.QuerySolution]) -> bytes:
     """SELECT solutions as SPARQL JSON results (unbound variables left out of a binding)."""
     bindings = [{name: term_json(value) for name, value in bound_values(row, variables).items()}
                 for row in rows]
