@@ -145,8 +145,8 @@ class BM25Index:
         if allowed is not None:
             mask = np.zeros(len(keys), dtype=bool)
             index = compiled.index
-            rows = [index[key] for key in allowed if key in index]
-            mask[rows] = True
+            allowed_rows = [index[key] for key in allowed if key in index]
+            mask[allowed_rows] = True
             touched &= mask
         candidates = np.flatnonzero(touched)
         if len(candidates) == 0:

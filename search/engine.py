@@ -233,7 +233,8 @@ class SearchEngine:
         vectors = None
         if not rebuild and self.layout is not None and self.layout.has_vectors():
             try:
-                vectors = VectorIndex.load(vdir, expected_model_id=embedder.model_id,
+                vectors = VectorIndex.load(self.layout.vectors,
+                                           expected_model_id=embedder.model_id,
                                            expected_dim=embedder.dim,
                                            hnsw_threshold=self.settings.hnsw_threshold)
             except VectorIndexError:
@@ -304,7 +305,7 @@ class SearchEngine:
             self._answers_questions = True
         try:
             with self._embed_lock:
-                vec = self.embedder.embed_queries([query])[0]
+                vec: np.ndarray = self.embedder.embed_queries([query])[0]
         finally:
             with self._query_turn:
                 self._queries_waiting -= 1
@@ -451,7 +452,7 @@ def _bm25_fields(d: Document) -> dict[str, str]:
     return {"title": d.title, "text": d.text, "context": "\n".join(context)}
 
 
-def _known_ids(store: Any) -> dict[str, set[str]]:
+def _known_ids(store: Store) -> dict[str, set[str]]:
     return record_ids_by_type(store)
 
 

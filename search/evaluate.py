@@ -12,9 +12,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kg.errors import UserError
+
+if TYPE_CHECKING:
+    from search.engine import SearchEngine
 
 MODES = ("bm25", "dense", "hybrid")
 CUTOFF = 10
@@ -71,7 +74,7 @@ def reciprocal_rank(ranked: Sequence[str], relevance: dict[str, int]) -> float:
     return 0.0
 
 
-def evaluate(engine: Any, questions: Sequence[Question], *, depth: int = 100
+def evaluate(engine: SearchEngine, questions: Sequence[Question], *, depth: int = 100
              ) -> dict[str, dict[str, dict[str, float]]]:
     """Metrics per mode and group (`all`, each kind, each split, and kind×split)."""
     per: dict[str, list[tuple[Question, dict[str, float]]]] = {m: [] for m in MODES}

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from kg.errors import SearchIndexError, WijkenError
 from kg.sparql.messages import FunctionSpec
+from kg.terms import OxTerm
 from ontology.namespaces import WK
 from search.embedders import Embedder, configure_threads, load_embedder
 from search.lru import LRUCache
@@ -100,7 +101,7 @@ class SimilarityFunction:
 
     # -- the function ---------------------------------------------------------------------
 
-    def __call__(self, item: Any, text: Any) -> ox.Literal | None:
+    def __call__(self, item: OxTerm, text: OxTerm) -> ox.Literal | None:
         """Cosine similarity of ``item`` (an IRI) to ``text`` (a literal); unbound otherwise."""
         if not isinstance(item, ox.NamedNode) or not isinstance(text, ox.Literal):
             return None
