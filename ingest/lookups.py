@@ -61,7 +61,7 @@ def theme_notations(store: Store) -> dict[str, str]:
 
 
 def referrers(
-    store: Store, base_iri: str, removed: Mapping, *, exclude: set[str]
+    store: Store, base_iri: str, removed: Mapping[str, KnownItem], *, exclude: set[str]
 ) -> dict[str, list[tuple[str, str]]]:
     """For ids about to be removed: (source file, id) of records elsewhere that point at them."""
     if not removed:
@@ -84,14 +84,15 @@ def referrers(
     return out
 
 
-def mentions_of(store: Store, base_iri: str, removed: Mapping, *, exclude: set[str]
-                ) -> list[ox.Quad]:
+def mentions_of(store: Store, base_iri: str, removed: Mapping[str, KnownItem], *,
+                exclude: set[str]) -> list[ox.Quad]:
     """`wk:mentions` quads in other graphs that point at records about to be removed."""
     if not removed:
         return []
     targets = " ".join(f"<{base_iri}{item.type}/{rid}>" for rid, item in removed.items())
     result = store.query(P + f"""SELECT ?s ?o ?g WHERE {{ GRAPH ?g {{ ?s wk:mentions ?o }}
         VALUES ?o {{ {targets} }} }}""")
+    assert isinstance(result, ox.QuerySolutions)
     mentions = ox.NamedNode(f"{WK}mentions")
     return [ox.Quad(row["s"], mentions, row["o"], row["g"]) for row in result
             if row["g"].value not in exclude]

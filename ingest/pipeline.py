@@ -30,7 +30,7 @@ from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_rem
 from kg.catalogue import source_graphs
 from kg.errors import IngestError, Problem
 from kg.store import Store
-from kg.terms import to_ox
+from kg.terms import to_ox_quad
 from kg.xmlchars import xml_forbidden_char, xml_forbidden_message
 from ontology.namespaces import WK
 
@@ -295,8 +295,7 @@ class Ingestor:
                     mentions=by_record[id(s)] - {own},
                 ))
             if extra is not None:
-                quads.extend(ox.Quad(to_ox(a), to_ox(b), to_ox(c), g)  # type: ignore[arg-type]
-                             for a, b, c in extra)
+                quads.extend(to_ox_quad(a, b, c, g) for a, b, c in extra)
             quads.extend(_provenance(g, path, digest, len(recs), now))
             graphs[giri] = quads
         clock.lap("rdf")

@@ -18,7 +18,7 @@ import rdflib.plugins.shared.jsonld.context as jsonld_context
 import rdflib.plugins.shared.jsonld.util as jsonld_util
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
-from rdflib.term import Node
+from rdflib.term import Identifier, Node
 
 from ingest.limits import json_too_deep, nesting_message, turtle_too_deep
 from ingest.readers import decode_utf8
@@ -35,12 +35,12 @@ from ontology.namespaces import (
     WK,
 )
 
-_LIST = {
+_LIST: dict[Node, str] = {
     DCTERMS.subject: "themes", WK.involves: "actors", WK.addresses: "thresholds",
     WK.overcomes: "thresholds", WK.usesMeasure: "measures", WK.related: "related",
     SKOS.altLabel: "alt_labels",
 }
-_SINGLE = {
+_SINGLE: dict[Node, str] = {
     RDFS.label: "title", DCTERMS.description: "text", DCTERMS.identifier: "id",
     WK.municipality: "municipality", WK.neighbourhood: "neighbourhood",
     PROV.wasGeneratedBy: "source", DCTERMS.source: "source", DCTERMS.date: "date",
@@ -220,7 +220,8 @@ def parse_json_ld(graph: Graph, document: dict[str, Any], base: str) -> None:
     """
     token = _in_our_parse.set(True)
     try:
-        graph.parse(data=document, format="json-ld", publicID=base)
+        # rdflib reads a dict as JSON-LD (`create_input_source`); `parse` annotates str | bytes
+        graph.parse(data=document, format="json-ld", publicID=base)  # type: ignore[arg-type]
     finally:
         _in_our_parse.reset(token)
 
@@ -256,7 +257,7 @@ def _triple_problems(graph: Graph, label: str) -> list[Problem]:
             if error is None:
                 continue
             s, p, _ = (escape_xml_forbidden(str(t))[:200] for t in triple)
-            field = _LIST.get(triple[1]) or _SINGLE.get(triple[1])  # type: ignore[call-overload]
+            field = _LIST.get(triple[1]) or _SINGLE.get(triple[1])
             if position == 2 and field is not None:
                 problem = Problem(f"{label} <{s}>", None, field, error)
             else:
@@ -288,7 +289,9 @@ def read_rdf(path: Path, label: str, fmt: str, base_iri: str
     records: list[RawRecord] = []
     items = {s: CLASS_TO_TYPE[o] for s, o in graph.subject_objects(RDF.type)
              if o in CLASS_TO_TYPE}
-    for other in sorted({s for s in graph.subjects() if s not in items}):
+    # Parsed terms are Identifiers (ordered); rdflib annotates subjects as Node.
+    for other in sorted({s for s in graph.subjects()
+                         if isinstance(s, Identifier) and s not in items}):
         problems.append(Problem(label, None, None, f"triples about {other}, which is not a "
                                 "record of this file (records need a wijken class)"))
     for subject, rtype in sorted(items.items()):

@@ -226,15 +226,15 @@ def validate(raw: RawRecord) -> tuple[Record | None, list[Problem]]:
         record = Record.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else None
+            field_name = str(err["loc"][0]) if err["loc"] else None
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
-                if name in bad_chars:
+                if field_name in bad_chars:
                     continue  # reported above: the value was there, with a bad character
                 message = "is required"
             elif err["type"] == "literal_error":
                 message = f"must be one of: {', '.join(RECORD_TYPES)}"
-            problems.append(raw.problem(name, message))
+            problems.append(raw.problem(field_name, message))
         return None, problems
     if not problems:
         # What pydantic made of the values (bytes decoded, numbers as text) is checked too.

@@ -11,9 +11,11 @@ them as Python sets; nested results are not reported, as in pyshacl's top-level 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -22,7 +24,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.plugins.stores.memory import Memory
 from rdflib.term import Node
 
-from kg.terms import from_ox, to_ox
+from kg.terms import OxTerm, from_ox, to_ox_quad
 from ontology import load_shapes
 
 _TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
@@ -34,7 +36,7 @@ _FILTERS = {SH.datatype, SH.nodeKind, SH.pattern, SH.languageIn, SH.minLength, S
 _OTHERS = {SH.minCount, SH.maxCount, SH.hasValue, SH.uniqueLang, SH.node, SH["not"], SH["and"],
            SH["or"], SH.xone}
 _SHAPE_KINDS = (SH.NodeShape, SH.PropertyShape)
-_NODE_KINDS = {
+_NODE_KINDS: dict[Node, str] = {
     SH.IRI: "isIRI(?v)", SH.BlankNode: "isBlank(?v)", SH.Literal: "isLiteral(?v)",
     SH.BlankNodeOrIRI: "!isLiteral(?v)", SH.BlankNodeOrLiteral: "!isIRI(?v)",
     SH.IRIOrLiteral: "!isBlank(?v)",
@@ -61,7 +63,7 @@ class Result:
     value: Node | None
     shape: Node
     component: URIRef
-    severity: URIRef
+    severity: Node
     message: str
 
 
@@ -73,11 +75,36 @@ class ValidationReport:
     results: list[Result]
 
 
+class _Pattern(NamedTuple):
+    regex: str  # sh:pattern
+    flags: str  # sh:flags
+
+
 @dataclass(frozen=True)
 class _Constraint:
     param: URIRef  # the parameter predicate, e.g. sh:minCount
-    value: Node | tuple[Node, ...] | tuple[str, str]
+    value: Node | tuple[Node, ...] | _Pattern
     component: URIRef
+
+    @property
+    def term(self) -> Node:
+        """The value of a parameter that takes one term (sh:minCount, sh:class, ...)."""
+        assert not isinstance(self.value, tuple)
+        return self.value
+
+    @property
+    def terms(self) -> tuple[Node, ...]:
+        """The values of a parameter that takes a list (sh:in, sh:and, ...), or its one term."""
+        value = self.value
+        if not isinstance(value, tuple):
+            return (value,)
+        assert not isinstance(value, _Pattern)
+        return value
+
+    @property
+    def pattern(self) -> _Pattern:
+        assert isinstance(self.value, _Pattern)
+        return self.value
 
 
 @dataclass
@@ -86,7 +113,7 @@ class _Shape:
     path: str | None  # SPARQL property path
     path_node: Node | None
     bounded: bool  # the path cannot have zero length, so it never yields every node
-    severity: URIRef
+    severity: Node
     message: str | None
     targets: list[tuple[URIRef, Node]]
     constraints: list[_Constraint]
@@ -137,7 +164,9 @@ def _check_regex(pattern: str, flags: str) -> None:
     back-references); refuse a pattern it cannot compile instead of failing every value."""
     query = f'SELECT (REGEX("", "{_escape(pattern)}", "{_escape(flags)}") AS ?ok) {{}}'
     try:
-        [row] = list(ox.Store().query(query))
+        solutions = ox.Store().query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        [row] = list(solutions)
     except SyntaxError as exc:
         raise UnsupportedShapeError(f"sh:pattern {pattern!r} is not supported: {exc}") from exc
     if row[0] is None:
@@ -198,7 +227,8 @@ class CompiledShapes:
             deactivated=sg.value(node, SH.deactivated) == Literal(True))
         self.shapes[node] = shape
         for predicate in sorted(set(sg.predicates(node, None)), key=str):
-            if not str(predicate).startswith(str(SH)) or predicate in _NON_VALIDATING:
+            if (not isinstance(predicate, URIRef) or not str(predicate).startswith(str(SH))
+                    or predicate in _NON_VALIDATING):
                 continue
             if predicate == SH.closed and sg.value(node, predicate) == Literal(False):
                 continue
@@ -216,13 +246,13 @@ class CompiledShapes:
     def _constraint(self, shape: _Shape, param: URIRef, value: Node) -> _Constraint:
         sg = self.sg
         local = str(param)[len(str(SH)):]
-        component = SH[local[0].upper() + local[1:] + "ConstraintComponent"]
+        component: URIRef = SH[local[0].upper() + local[1:] + "ConstraintComponent"]
         if param in (SH.minCount, SH.maxCount, SH.uniqueLang) and shape.path is None:
             raise UnsupportedShapeError(f"{param} needs a property shape ({shape.node!r})")
         if param == SH.pattern:
             flags = str(sg.value(shape.node, SH.flags) or "")
             _check_regex(str(value), flags)
-            return _Constraint(param, (str(value), flags), component)
+            return _Constraint(param, _Pattern(str(value), flags), component)
         if param in (SH.languageIn, SH["in"], SH["and"], SH["or"], SH.xone):
             members = _list(sg, value)
             if param in (SH["and"], SH["or"], SH.xone):
@@ -254,7 +284,7 @@ class CompiledShapes:
 class _Focus:
     """A set of focus nodes, materialized, and a SPARQL group pattern binding ?this to them."""
 
-    nodes: frozenset[ox.Term]
+    nodes: frozenset[OxTerm]
     pattern: str
 
 
@@ -276,7 +306,7 @@ def _target_pattern(targets: list[tuple[URIRef, Node]], type_path: str) -> str:
     return f"{{ {' UNION '.join(parts)} }}"
 
 
-def _values_block(nodes: Iterable[ox.Term], var: str = "this") -> str | None:
+def _values_block(nodes: Iterable[OxTerm], var: str = "this") -> str | None:
     """`VALUES ?var { … }` for the nodes, or None when one is a blank node (VALUES cannot)."""
     if any(isinstance(n, ox.BlankNode) for n in nodes):
         return None
@@ -293,18 +323,21 @@ class _Run:
         has_sub = self.store.query(f"ASK {{ ?a <{RDFS.subClassOf}> ?b }}",
                                    use_default_graph_as_union=True)
         self.type_path = f"<{RDF.type}>/<{RDFS.subClassOf}>*" if has_sub else f"<{RDF.type}>"
-        self.failing_cache: dict[tuple[Node, frozenset], set[ox.Term]] = {}
+        self.failing_cache: dict[tuple[Node, frozenset[OxTerm]], set[OxTerm]] = {}
         self.values_cache: dict[tuple[str, str | None], _Focus] = {}
 
-    def select(self, query: str) -> list[tuple]:
-        """Run a SELECT over the union of all graphs; rows as tuples in variable order."""
+    def select(self, query: str) -> list[tuple[OxTerm, ...]]:
+        """Run a SELECT over the union of all graphs; rows as tuples in variable order (the
+        queries here bind every variable)."""
         solutions = self.store.query(query, use_default_graph_as_union=True)
+        assert isinstance(solutions, ox.QuerySolutions)
         return [tuple(row) for row in solutions]
 
     def report(self, shape: _Shape, focus: _Focus, out: list[Result]) -> None:
         """Append the results of one shape (and its property shapes) on the focus nodes."""
         if shape.deactivated or not focus.nodes:
             return
+        value: OxTerm | None
         for constraint, this, value in self.filter_violations(shape, focus):
             out.append(self.result(shape, constraint, this, value))
         for constraint in shape.constraints:
@@ -331,7 +364,8 @@ class _Run:
             self.values_cache[key] = self.focus_of({r[0] for r in rows}, focus, path)
         return self.values_cache[key]
 
-    def focus_of(self, nodes: set[ox.Term], parent: _Focus, path: str | None) -> _Focus:
+    def focus_of(self, nodes: AbstractSet[OxTerm], parent: _Focus, path: str | None
+                 ) -> _Focus:
         block = _values_block(nodes)
         if block is None:  # blank nodes: re-derive them from the parent's pattern
             block = (f"{{ SELECT DISTINCT ?this WHERE {{ {{ SELECT (?this AS ?up) WHERE "
@@ -339,12 +373,12 @@ class _Run:
                 parent.pattern)
         return _Focus(frozenset(nodes), block)
 
-    def failing(self, node: Node, focus: _Focus) -> set[ox.Term]:
+    def failing(self, node: Node, focus: _Focus) -> set[OxTerm]:
         """The focus nodes that do not conform to the shape `node`."""
         key = (node, focus.nodes)
         if key not in self.failing_cache:
             shape = self.c.shapes[node]
-            bad: set[ox.Term] = set()
+            bad: set[OxTerm] = set()
             if not shape.deactivated and focus.nodes:
                 bad.update(this for _, this, _ in self.filter_violations(shape, focus))
                 for constraint in shape.constraints:
@@ -358,7 +392,8 @@ class _Run:
             self.failing_cache[key] = bad & focus.nodes
         return self.failing_cache[key]
 
-    def pairs(self, shape: _Shape, focus: _Focus, values: set[ox.Term]) -> list[tuple]:
+    def pairs(self, shape: _Shape, focus: _Focus, values: AbstractSet[OxTerm]
+              ) -> list[tuple[OxTerm, OxTerm]]:
         """(focus node, value node) pairs of the shape whose value node is in `values`."""
         if not values:
             return []
@@ -368,10 +403,10 @@ class _Run:
         if block and shape.bounded and len(focus.nodes) > _SMALL:  # start from the values
             rows = self.select(
                 f"SELECT DISTINCT ?this ?v WHERE {{ {block} ?this {shape.path} ?v }}")
-            return [r for r in rows if r[0] in focus.nodes]
+            return [(r[0], r[1]) for r in rows if r[0] in focus.nodes]
         rows = self.select(f"SELECT DISTINCT ?this ?v WHERE {{ {block or ''} "
                            f"{focus.pattern} ?this {shape.path} ?v }}")
-        return rows if block else [r for r in rows if r[1] in values]
+        return [(r[0], r[1]) for r in rows if block or r[1] in values]
 
     def scan(self, shape: _Shape, focus: _Focus) -> str:
         """The pattern a value query starts from: the path alone when the focus is large (its
@@ -382,7 +417,8 @@ class _Run:
             return f"?this {shape.path} ?v ."
         return f"{focus.pattern} ?this {shape.path} ?v ."
 
-    def filter_violations(self, shape: _Shape, focus: _Focus) -> list[tuple]:
+    def filter_violations(self, shape: _Shape, focus: _Focus
+                          ) -> list[tuple[_Constraint, OxTerm, OxTerm]]:
         """(constraint, focus node, value node) of the value-type constraints of a shape, all
         tested in one pass over the value nodes."""
         filters = [c for c in shape.constraints if c.param in _FILTERS]
@@ -395,13 +431,15 @@ class _Run:
         rows = self.select(f"SELECT DISTINCT ?this ?v {oks} WHERE {{ "
                            f"{self.scan(shape, focus)} {binds} FILTER({failed}) }}")
         return [(c, r[0], r[1]) for r in rows if r[0] in focus.nodes
-                for c, ok in zip(filters, r[2:], strict=True) if ok.value != "true"]
+                for c, ok in zip(filters, r[2:], strict=True)
+                if not (isinstance(ok, ox.Literal) and ok.value == "true")]
 
-    def violations(self, shape: _Shape, c: _Constraint, focus: _Focus) -> list[tuple]:
+    def violations(self, shape: _Shape, c: _Constraint, focus: _Focus
+                   ) -> Sequence[tuple[OxTerm, OxTerm | None]]:
         """(focus node, value node or None) of every violation of one constraint."""
         p, path, nodes = c.param, shape.path, focus.nodes
         if p == SH.minCount:
-            n = int(c.value)
+            n = int(str(c.term))
             query = (f"SELECT DISTINCT ?this WHERE {{ {focus.pattern} FILTER NOT EXISTS "
                      f"{{ ?this {path} ?v }} }}") if n == 1 else (
                 f"SELECT ?this WHERE {{ {focus.pattern} OPTIONAL {{ ?this {path} ?v }} }} "
@@ -409,10 +447,10 @@ class _Run:
             return [(r[0], None) for r in self.select(query)] if n > 0 else []
         if p == SH.maxCount:
             rows = self.select(f"SELECT ?this WHERE {{ {self.scan(shape, focus)} }} "
-                               f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(c.value)})")
+                               f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) > {int(str(c.term))})")
             return [(r[0], None) for r in rows if r[0] in nodes]
         if p == SH.hasValue:
-            term = _sparql_term(c.value)
+            term = _sparql_term(c.term)
             test = (f"FILTER NOT EXISTS {{ ?this {path} {term} }}" if path
                     else f"FILTER(!sameTerm(?this, {term}))")
             return [(r[0], None) for r in self.select(
@@ -426,9 +464,11 @@ class _Run:
             return [(r[0], None) for r in rows if r[0] in nodes]
         return self.shape_based(shape, c, focus)
 
-    def shape_based(self, shape: _Shape, c: _Constraint, focus: _Focus) -> list[tuple]:
+    def shape_based(self, shape: _Shape, c: _Constraint, focus: _Focus
+                    ) -> Sequence[tuple[OxTerm, OxTerm | None]]:
         values = focus if shape.path is None else self.values(focus, shape, exact=False)
-        members = c.value if isinstance(c.value, tuple) else (c.value,)
+        members = c.terms
+        bad: AbstractSet[OxTerm]
         if c.param == SH["or"]:  # short-circuit: test each member on the nodes still failing
             bad = set(values.nodes)
             for member in members:
@@ -448,10 +488,11 @@ class _Run:
 
     def condition(self, c: _Constraint) -> str:
         """A SPARQL expression true when the value node ?v meets a value-type constraint."""
-        p, value = c.param, c.value
+        p = c.param
         if p == SH["class"]:
-            ok = f"EXISTS {{ ?v {self.type_path} {_sparql_term(value)} }}"
+            ok = f"EXISTS {{ ?v {self.type_path} {_sparql_term(c.term)} }}"
         elif p == SH.datatype:
+            value = c.term
             if value == RDF.langString:
                 ok = 'isLiteral(?v) && LANG(?v) != ""'
             else:
@@ -459,24 +500,25 @@ class _Run:
                 if value in _CASTABLE:  # an ill-typed lexical form makes the cast fail
                     ok += f" && isLiteral(<{value}>(STR(?v)))"
         elif p == SH.nodeKind:
-            ok = _NODE_KINDS[value]
+            ok = _NODE_KINDS[c.term]
         elif p == SH.pattern:
-            regex, flags = value
+            regex, flags = c.pattern
             ok = f'!isBlank(?v) && REGEX(STR(?v), "{_escape(regex)}", "{_escape(flags)}")'
         elif p == SH.languageIn:
-            tests = " || ".join(f'langMatches(LANG(?v), "{_escape(str(t))}")' for t in value)
+            tests = " || ".join(f'langMatches(LANG(?v), "{_escape(str(t))}")' for t in c.terms)
             ok = f"isLiteral(?v) && ({tests or 'false'})"
         elif p == SH.minLength:
-            ok = f"!isBlank(?v) && STRLEN(STR(?v)) >= {int(value)}"
+            ok = f"!isBlank(?v) && STRLEN(STR(?v)) >= {int(str(c.term))}"
         elif p == SH.maxLength:
-            ok = f"!isBlank(?v) && STRLEN(STR(?v)) <= {int(value)}"
+            ok = f"!isBlank(?v) && STRLEN(STR(?v)) <= {int(str(c.term))}"
         elif p in _COMPARE:
-            ok = f"?v {_COMPARE[p]} {_sparql_term(value)}"
+            ok = f"?v {_COMPARE[p]} {_sparql_term(c.term)}"
         else:  # sh:in
-            ok = " || ".join(f"sameTerm(?v, {_sparql_term(t)})" for t in value) or "false"
+            ok = " || ".join(f"sameTerm(?v, {_sparql_term(t)})" for t in c.terms) or "false"
         return ok
 
-    def result(self, shape: _Shape, c: _Constraint, this: ox.Term, value) -> Result:
+    def result(self, shape: _Shape, c: _Constraint, this: OxTerm, value: OxTerm | None
+               ) -> Result:
         return Result(
             focus=from_ox(this), path=shape.path_node,
             value=None if value is None else from_ox(value), shape=shape.node,
@@ -508,13 +550,15 @@ def _nt(term: Literal) -> str:
     return f'"{text}"'
 
 
-def _by_subject(data: Graph) -> Iterable[tuple[Node, dict[Node, Iterable[Node]]]]:
+def _by_subject(data: Graph) -> Iterable[tuple[Node, Mapping[Node, Iterable[Node]]]]:
     """(subject, {predicate: objects}) of every subject of a graph."""
     store = data.store
     # rdflib's public triple iterator costs ~4 µs a triple; a Memory store holding one graph
     # can be read from its subject index directly.
     if type(data) is Graph and type(store) is Memory and len(list(store.contexts())) <= 1:
-        return store._Memory__spo.items()  # type: ignore[attr-defined]
+        spo: dict[Node, dict[Node, dict[Node, int]]] = (
+            store._Memory__spo)  # type: ignore[attr-defined]  # rdflib's private (mangled) index
+        return spo.items()
     grouped: dict[Node, dict[Node, list[Node]]] = {}
     for s, p, o in data.triples((None, None, None)):
         grouped.setdefault(s, {}).setdefault(p, []).append(o)
@@ -548,7 +592,7 @@ def load_store(data: Graph | Iterable[ox.Quad], predicates: set[str] | None = No
                 elif type(o) is Literal and type(s) is URIRef:
                     out(f"{line}{_nt(o)} .\n")
                 else:  # blank nodes keep their labels only when added as terms
-                    with_bnodes.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o)))
+                    with_bnodes.append(to_ox_quad(s, p, o))
     try:
         store.load("".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES, lenient=True)
     except SyntaxError as exc:  # e.g. an IRI holding '>', which Oxigraph cannot represent

@@ -48,7 +48,8 @@ def _load(store: Store, graphs: Mapping[str, Sequence[ox.Quad]]) -> tuple[ox.Sto
     for quads in graphs.values():
         mem.extend(quads)
         for q in quads:
-            subjects.add(q.subject.value)
+            if not isinstance(q.subject, ox.Triple):  # the pipeline writes no RDF-star
+                subjects.add(q.subject.value)
             if isinstance(q.object, ox.NamedNode):
                 objects.add(q.object.value)
     outside = sorted(objects - subjects)
@@ -57,6 +58,7 @@ def _load(store: Store, graphs: Mapping[str, Sequence[ox.Quad]]) -> tuple[ox.Sto
         values = " ".join(f"<{o}>" for o in outside[start:start + 2000])
         result = store.query(f"""SELECT ?s ?p ?o WHERE {{
             VALUES ?s {{ {values} }} VALUES ?p {{ <{RDF.type}> <{SKOS.inScheme}> }} ?s ?p ?o }}""")
+        assert isinstance(result, ox.QuerySolutions)
         context.extend(ox.Quad(row["s"], row["p"], row["o"]) for row in result)
     mem.extend(context)
     return mem, subjects
