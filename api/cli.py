@@ -21,7 +21,12 @@ from kg.errors import IngestError, WijkenError
 from kg.settings import Settings
 
 if TYPE_CHECKING:
+    import socket
+
+    from rich.progress import TaskID
+
     from api.knowledgebase import KnowledgeBase
+    from search.result_models import SearchResult
 
 app = typer.Typer(
     name="wijken",
@@ -92,7 +97,7 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), transient=False, disable=not sys.stderr.isatty(),
                   console=__import__("rich.console").console.Console(stderr=True)) as bar:
-        tasks: dict[str, Any] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -188,7 +193,7 @@ def export(
         typer.echo(f"wrote {len(data)} bytes to {output}", err=True)
 
 
-def _print_hits(result: Any) -> None:
+def _print_hits(result: SearchResult) -> None:
     if not result.hits:
         typer.echo("Geen resultaten.")
     for n, h in enumerate(result.hits, start=1):
@@ -382,7 +387,7 @@ def serve(
         raise fail(str(exc)) from None
 
 
-def _listen(host: str, port: int) -> Any:
+def _listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket for uvicorn, made before the sandbox closes the door."""
     import socket
 

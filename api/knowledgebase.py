@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
@@ -27,7 +26,7 @@ from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
 from kg.items import Item, ItemReader
 from kg.settings import Settings
 from kg.sparql.guard import check_query
-from kg.store import Store
+from kg.store import OxQueryResults, Store
 from kg.traversal import (
     Related,
     SimilarNeighbourhood,
@@ -39,6 +38,7 @@ from kg.traversal import (
 from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
 from search.engine import SearchEngine
 from search.index_layout import IndexLayout
+from search.result_models import SearchResult
 
 logger = logging.getLogger("wijken")
 
@@ -194,7 +194,8 @@ class KnowledgeBase:
                 index_dir=IndexLayout.of(self.data_dir).directory if self.data_dir else None)
         return self._search
 
-    def search(self, query: str, *, k: int = 10, filters: dict[str, str] | None = None) -> Any:
+    def search(self, query: str, *, k: int = 10, filters: dict[str, str] | None = None
+               ) -> SearchResult:
         """Hybrid search for a Dutch question; see `search.engine.SearchEngine.search`."""
         return self.search_engine.search(query, k=k, filters=filters)
 
@@ -344,8 +345,9 @@ class KnowledgeBase:
     def _rows(self, sparql: str) -> list[dict[str, str]]:
         return [{k: str(v) for k, v in r.items()} for r in self.store.select(sparql)]
 
-    def sparql(self, query: str) -> Any:
-        """Run a SPARQL query over the union of all graphs (no time limit: CLI use)."""
+    def sparql(self, query: str) -> OxQueryResults:
+        """Run a SPARQL query over the union of all graphs (no time limit: CLI use): solutions,
+        a boolean or triples, as Oxigraph answers."""
         check_query(query)  # SERVICE and LOAD would make Oxigraph fetch a URL
         try:
             return self.store.query(query)
@@ -360,7 +362,10 @@ class KnowledgeBase:
         if with_graphs:
             return self.store.dump(rdf_format)
         triples = self.store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-        return bytes(ox.serialize(triples, format=rdf_format, prefixes=dict(PREFIXES)))
+        assert isinstance(triples, ox.QueryTriples)
+        data = ox.serialize(triples, format=rdf_format, prefixes=dict(PREFIXES))
+        assert data is not None  # Oxigraph returns the bytes when no output file is given
+        return data
 
     def close(self) -> None:
         """Release the store and the index."""

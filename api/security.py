@@ -94,8 +94,8 @@ def safe_href(url: object) -> str | None:
     return url if url[scheme.end():].startswith("//") and parts.hostname else None
 
 
-def with_security_headers(headers: object) -> list[tuple[bytes, bytes]]:
+def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Raw ASGI headers plus every security header they do not already have."""
-    raw = list(headers or [])  # type: ignore[call-overload]
+    raw = list(headers or [])
     present = {k.lower() for k, _ in raw}
     return raw + [(k, v) for k, v in _RAW_HEADERS if k not in present]

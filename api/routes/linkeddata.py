@@ -11,6 +11,7 @@ JSON-LD (compacted with the published `/context.jsonld`), N-Triples, RDF/XML.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -151,6 +152,8 @@ def build_router(settings: Settings) -> APIRouter:
         router.add_api_route(path, resource, methods=["GET"], summary="Dereference an IRI")
     # HEAD (linked-data clients probe with it) answers like GET; left out of the OpenAPI schema,
     # where a second method on one function would duplicate the operation id.
-    for path, endpoint in [("/ns", ontology_document), *((p, resource) for p in sorted(served))]:
+    endpoints: list[tuple[str, Callable[..., Response]]] = [
+        ("/ns", ontology_document), *((p, resource) for p in sorted(served))]
+    for path, endpoint in endpoints:
         router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
     return router

@@ -6,6 +6,7 @@ import json
 
 import pyoxigraph as ox
 
+from kg.store import OxQueryResults
 from ontology.namespaces import PREFIXES
 
 
@@ -20,24 +21,29 @@ def _short(term: object) -> str:
     return "" if term is None else str(term)
 
 
-def render(result: object, fmt: str) -> str:
+def _text(serialized: bytes | None) -> str:
+    # Oxigraph returns the bytes when no output file is given.
+    assert serialized is not None
+    return serialized.decode()
+
+
+def render(result: OxQueryResults, fmt: str) -> str:
     """Text of a query result: `json` (SPARQL 1.1 JSON results), `csv` or `table`.
 
     CONSTRUCT and DESCRIBE results are Turtle whatever the format.
     """
     if isinstance(result, ox.QueryTriples):
-        return bytes(ox.serialize(result, format=ox.RdfFormat.TURTLE,
-                                  prefixes=dict(PREFIXES))).decode()
+        return _text(ox.serialize(result, format=ox.RdfFormat.TURTLE, prefixes=dict(PREFIXES)))
     if isinstance(result, ox.QueryBoolean):
         if fmt == "json":
             return json.dumps({"head": {}, "boolean": bool(result)}) + "\n"
         return ("true" if bool(result) else "false") + "\n"
     if fmt == "json":
-        return bytes(result.serialize(format=ox.QueryResultsFormat.JSON)).decode() + "\n"
+        return _text(result.serialize(format=ox.QueryResultsFormat.JSON)) + "\n"
     if fmt == "csv":
-        return bytes(result.serialize(format=ox.QueryResultsFormat.CSV)).decode()
-    names = [v.value for v in result.variables]  # type: ignore[attr-defined]
-    rows = [[_short(solution[n]) for n in names] for solution in result]  # type: ignore[attr-defined]
+        return _text(result.serialize(format=ox.QueryResultsFormat.CSV))
+    names = [v.value for v in result.variables]
+    rows = [[_short(solution[n]) for n in names] for solution in result]
     widths = [min(60, max([len(n), *(len(r[i]) for r in rows)])) for i, n in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)),
              "  ".join("-" * w for w in widths)]

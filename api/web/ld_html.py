@@ -21,6 +21,7 @@ from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from api.knowledgebase import KnowledgeBase
 from api.security import safe_href
 from api.web import item_views
 from api.web.templating import Links, render
@@ -135,7 +136,7 @@ def _depth(request: Request) -> int:
 def record_page(request: Request, desc: Description, node: URIRef, record_id: str
                 ) -> HTMLResponse:
     """The page of one record (lesson, threshold, measure, breakthrough, neighbourhood…)."""
-    kb = request.app.state.kb
+    kb: KnowledgeBase = request.app.state.kb
     item = kb.item(record_id)
     links: Links = desc.links
     context: dict[str, Any] = {

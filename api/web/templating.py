@@ -9,6 +9,7 @@ bypass it."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
 from api.iri_paths import IriPaths
@@ -84,10 +88,11 @@ def _markdown() -> MarkdownIt:
     # Raw HTML in record texts is escaped, never passed through (records come from harvests).
     md = MarkdownIt("commonmark", {"html": False, "linkify": False})
     # Links and images in record texts follow the pages' link policy: a refused URL leaves
-    # the Markdown as text.
-    md.validateLink = lambda url: safe_href(url) is not None
+    # the Markdown as text. (markdown-it-py documents overriding the method on the instance.)
+    md.validateLink = lambda url: safe_href(url) is not None  # type: ignore[method-assign]
 
-    def heading(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def heading(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                env: EnvType) -> str:
         # Record texts start at `#`; the page already has its h1, so shift them two levels.
         token = tokens[idx]
         match = _HEADING.match(token.tag)
