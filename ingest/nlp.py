@@ -55,7 +55,7 @@ def _import_spacy() -> Any:
         import spacy
 
         return spacy
-    sys.modules["torch"] = None  # type: ignore[assignment]
+    sys.modules["torch"] = None  # type: ignore[assignment]  # None makes `import torch` fail
     try:
         import spacy
     finally:

@@ -101,7 +101,7 @@ def _install_fetch_guard() -> None:
                 raise RemoteContextRefused(source)
             return _original(source, *args, **kwargs)
 
-        guarded._wijken_guard = True  # type: ignore[attr-defined]
+        guarded._wijken_guard = True  # type: ignore[attr-defined]  # a marker on a function
         setattr(module, name, guarded)
 
 
