@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -48,6 +49,15 @@ class FileReport:
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+
+
+class PendingFile(NamedTuple):
+    """A new or changed file, read: what becomes its named graph."""
+
+    path: Path
+    digest: str
+    records: list[SourceRecord]
+    extra: Graph | None  # the triples an RDF file keeps beside its records
 
 
 @dataclass
@@ -176,10 +186,39 @@ class Ingestor:
         """Ingest files and directories; raises IngestError (writing nothing) on any problem."""
         clock = _Clock()
         files, problems = discover(paths)
+        reports, pending, read_problems = self._read_changed(files, force=force, label=label)
+        problems += read_problems
+        clock.lap("read")
+        if not pending:
+            if problems:
+                raise IngestError(problems)
+            return IngestReport(reports, dry_run, clock.laps)
+
+        known = lookups.known_items(self.store)
+        resolution, removed, resolve_problems = self._resolve(pending, known)
+        problems += resolve_problems
+        if problems:
+            raise IngestError(problems)
+        clock.lap("resolve")
+        graphs = self._build_graphs(pending, resolution, known, clock)
+        problems += validation.validate_graphs(self.store, graphs, pending, self.base_iri)
+        clock.lap("shacl")
+        if problems:
+            raise IngestError(problems)
+        _report_changes(reports, pending, known)
+        if not dry_run:
+            self._write(graphs, removed, replaced=set(pending))
+            clock.lap("write")
+        return IngestReport(reports, dry_run, clock.laps)
+
+    def _read_changed(self, files: list[Path], *, force: bool, label: Callable[[Path], str]
+                      ) -> tuple[list[FileReport], dict[str, PendingFile], list[Problem]]:
+        """Read and validate every new or changed file; a file whose content hash the store
+        already holds is only reported (unless `force`)."""
         existing = {g.iri: g for g in source_graphs(self.store)}
         reports: list[FileReport] = []
-        batch: list[SourceRecord] = []
-        pending: dict[str, tuple[Path, str, list[SourceRecord], Graph | None]] = {}
+        pending: dict[str, PendingFile] = {}
+        problems: list[Problem] = []
         for n, path in enumerate(files, start=1):
             self.progress("read", n, len(files))
             giri = graph_iri(self.base_iri, path)
@@ -193,60 +232,50 @@ class Ingestor:
             if old and old.content_hash == digest and not force:
                 reports.append(FileReport(str(path), giri, "unchanged", old.record_count))
                 continue
-            raws, extra, file_problems = self._read(path, label(path))
+            recs, extra, file_problems = self._read_records(path, label(path))
             problems += file_problems
-            recs = []
-            for raw in raws:
-                record, record_problems = validate(raw)
-                problems += record_problems
-                if record is not None:
-                    recs.append(SourceRecord(record, raw))
-            batch += recs
-            pending[giri] = (path, digest, recs, extra)
+            pending[giri] = PendingFile(path, digest, recs, extra)
             reports.append(FileReport(str(path), giri, "changed" if old else "new", len(recs)))
-        clock.lap("read")
-        if not pending:
-            if problems:
-                raise IngestError(problems)
-            return IngestReport(reports, dry_run, clock.laps)
+        return reports, pending, problems
 
-        known = lookups.known_items(self.store)
+    def _read_records(self, path: Path, label: str
+                      ) -> tuple[list[SourceRecord], Graph | None, list[Problem]]:
+        """The valid records of one file, its extra RDF, and the problems of both steps."""
+        raws, extra, read_problems = self._read(path, label)
+        problems = list(read_problems)
+        recs = []
+        for raw in raws:
+            record, record_problems = validate(raw)
+            problems += record_problems
+            if record is not None:
+                recs.append(SourceRecord(record, raw))
+        return recs, extra, problems
+
+    def _resolve(self, pending: dict[str, PendingFile], known: dict[str, KnownItem]
+                 ) -> tuple[Resolution, dict[str, KnownItem], list[Problem]]:
+        """Resolve the batch against itself and the store; also the records it removes, and
+        the problems of those that records in other files still point at."""
+        batch = [s for f in pending.values() for s in f.records]
         vocabulary = Vocabulary(lookups.theme_notations(self.store),
                                 lookups.scheme_notations(self.store))
         replaced = set(pending)
         resolution = resolve(batch, known=known, replaced_graphs=replaced,
                              vocabulary=vocabulary)
-        problems += resolution.problems
-        new_types = {s.record.id: s.record.type for s in batch}
-        # A record that leaves its file, or changes type (and so IRI), is gone for its referrers.
-        removed = {rid: item for rid, item in known.items()
-                   if item.graph in replaced and new_types.get(rid) != item.type}
+        problems = list(resolution.problems)
+        removed = _removed_records(batch, known, replaced)
         if removed:
             referrers = lookups.referrers(self.store, self.base_iri, removed, exclude=replaced)
             problems += dangling_after_removal(removed, referrers)
-        if problems:
-            raise IngestError(problems)
-        clock.lap("resolve")
-        graphs = self._build_graphs(pending, resolution, known, clock)
-        problems += validation.validate_graphs(self.store, graphs, pending, self.base_iri)
-        clock.lap("shacl")
-        if problems:
-            raise IngestError(problems)
-        for report in reports:
-            if report.graph in pending:
-                ids = {s.record.id for s in pending[report.graph][2]}
-                old_ids = {rid for rid, item in known.items() if item.graph == report.graph}
-                report.added = sorted(ids - old_ids)
-                report.updated = sorted(ids & old_ids)
-                report.removed = sorted(old_ids - ids)
-        if not dry_run:
-            self.progress("write", 0, 1)
-            # Mentions are derived: those of removed records in other files go with them.
-            stale = lookups.mentions_of(self.store, self.base_iri, removed, exclude=replaced)
-            self.store.replace_graphs(graphs, delete=stale)
-            self.progress("write", 1, 1)
-            clock.lap("write")
-        return IngestReport(reports, dry_run, clock.laps)
+        return resolution, removed, problems
+
+    def _write(self, graphs: dict[str, list[ox.Quad]], removed: dict[str, KnownItem], *,
+               replaced: set[str]) -> None:
+        """Replace the graphs in one write."""
+        self.progress("write", 0, 1)
+        # Mentions are derived: those of removed records in other files go with them.
+        stale = lookups.mentions_of(self.store, self.base_iri, removed, exclude=replaced)
+        self.store.replace_graphs(graphs, delete=stale)
+        self.progress("write", 1, 1)
 
     def _read(self, path: Path, label: str) -> tuple[list[RawRecord], Graph | None,
                                                      list[Problem]]:
@@ -262,7 +291,7 @@ class Ingestor:
 
     def _build_graphs(
         self,
-        pending: dict[str, tuple[Path, str, list[SourceRecord], Graph | None]],
+        pending: dict[str, PendingFile],
         resolution: Resolution,
         known: dict[str, KnownItem],
         clock: _Clock,
@@ -300,6 +329,27 @@ class Ingestor:
             graphs[giri] = quads
         clock.lap("rdf")
         return graphs
+
+
+def _removed_records(batch: list[SourceRecord], known: dict[str, KnownItem],
+                     replaced: set[str]) -> dict[str, KnownItem]:
+    """The store's records that a run replacing `replaced` removes."""
+    new_types = {s.record.id: s.record.type for s in batch}
+    # A record that leaves its file, or changes type (and so IRI), is gone for its referrers.
+    return {rid: item for rid, item in known.items()
+            if item.graph in replaced and new_types.get(rid) != item.type}
+
+
+def _report_changes(reports: list[FileReport], pending: dict[str, PendingFile],
+                    known: dict[str, KnownItem]) -> None:
+    """Fill in the ids each new or changed file adds, updates and removes."""
+    for report in reports:
+        if report.graph in pending:
+            ids = {s.record.id for s in pending[report.graph].records}
+            old_ids = {rid for rid, item in known.items() if item.graph == report.graph}
+            report.added = sorted(ids - old_ids)
+            report.updated = sorted(ids & old_ids)
+            report.removed = sorted(old_ids - ids)
 
 
 class _Clock:

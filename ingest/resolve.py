@@ -58,69 +58,107 @@ def resolve(
     free; every other known id is taken.
     """
     out = Resolution()
+    _claim_ids(batch, known, replaced_graphs, out)
+    all_ids = sorted(out.types)
+    for item in batch:
+        out.problems += _reference_problems(item, out.types, all_ids)
+        out.problems += _theme_problems(item, vocabulary)
+        out.problems += _subtype_problems(item, vocabulary)
+        if item.record.pioneer is not None and item.record.type != "neighbourhood":
+            out.problems.append(item.raw.problem(
+                "pioneer", "only a neighbourhood can be a pioneer"))
+        _resolve_municipality(item, out)
+    return out
+
+
+def _claim_ids(batch: list[SourceRecord], known: Mapping[str, KnownItem],
+               replaced_graphs: set[str], out: Resolution) -> None:
+    """Give each record of the batch its id, unless the batch or the store has it already;
+    then add the ids of the store's records that stay."""
     first_seen: dict[str, SourceRecord] = {}
     for item in batch:
-        rec, raw = item.record, item.raw
-        if rec.id in first_seen:
-            other = first_seen[rec.id].raw
-            where = f"{other.file}:{other.line}" if other.line else other.file
-            out.problems.append(raw.problem("id", f"duplicate id {rec.id!r} (also at {where})"))
+        problem = _id_taken(item, first_seen, known, replaced_graphs)
+        if problem is not None:
+            out.problems.append(problem)
             continue
-        owner = known.get(rec.id)
-        if owner and owner.graph not in replaced_graphs:
-            out.problems.append(raw.problem(
-                "id", f"id {rec.id!r} already exists in the store, from {owner.source_file}"))
-            continue
-        first_seen[rec.id] = item
-        out.types[rec.id] = rec.type
+        first_seen[item.record.id] = item
+        out.types[item.record.id] = item.record.type
     for rid, owner in known.items():
         if owner.graph not in replaced_graphs:
             out.types.setdefault(rid, owner.type)
 
-    all_ids = sorted(out.types)
-    themes = sorted(vocabulary.themes)
-    for item in batch:
-        rec, raw = item.record, item.raw
-        for name, ref in rec.references():
-            if ref not in out.types:
-                out.problems.append(raw.problem(
-                    name, f"unknown id {ref!r}: no record has this id{_suggest(ref, all_ids)}"))
-                continue
-            allowed = REFERENCE_FIELDS[name]
-            if allowed and out.types[ref] not in allowed:
-                kinds = " or ".join(f"{'an' if a[0] in 'aeiou' else 'a'} {a}" for a in allowed)
-                out.problems.append(
-                    raw.problem(name, f"{ref!r} is a {out.types[ref]}, not {kinds}"))
-            elif ref == rec.id:
-                out.problems.append(raw.problem(name, "a record cannot point at itself"))
-        for theme in rec.themes:
-            if theme not in vocabulary.themes:
-                out.problems.append(raw.problem(
-                    "themes", f"unknown theme {theme!r}; known themes: {', '.join(themes)}"))
-        if rec.subtype is not None:
-            scheme = SUBTYPE_SCHEMES.get(rec.type)
-            notations = vocabulary.schemes.get(scheme, {}) if scheme else {}
-            if scheme is None:
-                out.problems.append(raw.problem(
-                    "subtype", f"a {rec.type} has no subtype; subtypes exist for "
-                               f"{', '.join(SUBTYPE_SCHEMES)}"))
-            elif rec.subtype not in notations:
-                out.problems.append(raw.problem(
-                    "subtype", f"unknown {scheme} {rec.subtype!r}; known: "
-                               f"{', '.join(sorted(notations))}"))
-        if rec.pioneer is not None and rec.type != "neighbourhood":
-            out.problems.append(raw.problem("pioneer", "only a neighbourhood can be a pioneer"))
-        if rec.municipality is not None:
-            m = resolve_municipality(rec.municipality)
-            if m is None:
-                close = suggest_municipalities(rec.municipality)
-                hint = f"; did you mean: {', '.join(close)}?" if close else (
-                    "; give a Flemish municipality's Dutch name or its NIS code")
-                out.problems.append(raw.problem(
-                    "municipality", f"unknown Flemish municipality {rec.municipality!r}{hint}"))
-            else:
-                out.municipality_nis[rec.id] = m.nis
-    return out
+
+def _id_taken(item: SourceRecord, first_seen: Mapping[str, SourceRecord],
+              known: Mapping[str, KnownItem], replaced_graphs: set[str]) -> Problem | None:
+    """The problem when a record's id is already used earlier in the batch or in the store."""
+    rec, raw = item.record, item.raw
+    if rec.id in first_seen:
+        other = first_seen[rec.id].raw
+        where = f"{other.file}:{other.line}" if other.line else other.file
+        return raw.problem("id", f"duplicate id {rec.id!r} (also at {where})")
+    owner = known.get(rec.id)
+    if owner and owner.graph not in replaced_graphs:
+        return raw.problem(
+            "id", f"id {rec.id!r} already exists in the store, from {owner.source_file}")
+    return None
+
+
+def _reference_problems(item: SourceRecord, types: Mapping[str, str],
+                        all_ids: list[str]) -> list[Problem]:
+    """Ids a record points at that are unknown, of a type the field does not take, or its own."""
+    rec, raw = item.record, item.raw
+    problems = []
+    for name, ref in rec.references():
+        if ref not in types:
+            problems.append(raw.problem(
+                name, f"unknown id {ref!r}: no record has this id{_suggest(ref, all_ids)}"))
+            continue
+        allowed = REFERENCE_FIELDS[name]
+        if allowed and types[ref] not in allowed:
+            kinds = " or ".join(f"{'an' if a[0] in 'aeiou' else 'a'} {a}" for a in allowed)
+            problems.append(raw.problem(name, f"{ref!r} is a {types[ref]}, not {kinds}"))
+        elif ref == rec.id:
+            problems.append(raw.problem(name, "a record cannot point at itself"))
+    return problems
+
+
+def _theme_problems(item: SourceRecord, vocabulary: Vocabulary) -> list[Problem]:
+    """Themes of a record that are not in the theme scheme."""
+    known = ", ".join(sorted(vocabulary.themes))
+    return [item.raw.problem("themes", f"unknown theme {theme!r}; known themes: {known}")
+            for theme in item.record.themes if theme not in vocabulary.themes]
+
+
+def _subtype_problems(item: SourceRecord, vocabulary: Vocabulary) -> list[Problem]:
+    """A subtype on a type that has none, or one that is not in the type's scheme."""
+    rec, raw = item.record, item.raw
+    if rec.subtype is None:
+        return []
+    scheme = SUBTYPE_SCHEMES.get(rec.type)
+    if scheme is None:
+        return [raw.problem("subtype", f"a {rec.type} has no subtype; subtypes exist for "
+                                       f"{', '.join(SUBTYPE_SCHEMES)}")]
+    notations = vocabulary.schemes.get(scheme, {})
+    if rec.subtype not in notations:
+        return [raw.problem("subtype", f"unknown {scheme} {rec.subtype!r}; known: "
+                                       f"{', '.join(sorted(notations))}")]
+    return []
+
+
+def _resolve_municipality(item: SourceRecord, out: Resolution) -> None:
+    """Record the NIS code of a record's municipality, or the problem that it is unknown."""
+    rec = item.record
+    if rec.municipality is None:
+        return
+    m = resolve_municipality(rec.municipality)
+    if m is not None:
+        out.municipality_nis[rec.id] = m.nis
+        return
+    close = suggest_municipalities(rec.municipality)
+    hint = f"; did you mean: {', '.join(close)}?" if close else (
+        "; give a Flemish municipality's Dutch name or its NIS code")
+    out.problems.append(item.raw.problem(
+        "municipality", f"unknown Flemish municipality {rec.municipality!r}{hint}"))
 
 
 def dangling_after_removal(

@@ -3,8 +3,9 @@ threshold elsewhere, and the subgraph around an item for display."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, Field
 from rdflib import URIRef
@@ -98,6 +99,34 @@ class _Candidate:
     similarity: float | None = None
 
 
+def _candidate(found: dict[str, _Candidate], row: Mapping[str, Any]) -> _Candidate:
+    """The candidate of a result row (with ?oid, ?class and ?title), made on first sight."""
+    oid = str(row["oid"])
+    return found.setdefault(oid, _Candidate(oid, CLASS_TO_TYPE[row["class"]], str(row["title"]),
+                                            {}))
+
+
+def _scored(cand: _Candidate) -> Related | None:
+    """A candidate scored by its connections, listed in the order of their weights."""
+    score = 0.0
+    vias = []
+    for relation, (weight, label) in RELATION_WEIGHTS.items():
+        if relation not in cand.via:
+            continue
+        if relation == "similar-text":
+            sim = cand.similarity or 0.0
+            score += weight * max(0.0, sim - 0.75) * 4
+            vias.append(Via(relation=relation, label=label, score=round(sim, 4)))
+            continue
+        through = sorted(cand.via[relation])
+        score += weight * max(1, len(through))
+        vias.append(Via(relation=relation, label=label, through=through))
+    if not vias:
+        return None
+    return Related(id=cand.id, type=cand.type, title=cand.title, score=round(score, 4),
+                   via=vias)
+
+
 class Traversal:
     """Traversal queries over one store."""
 
@@ -111,6 +140,17 @@ class Traversal:
 
         `similar(n)` may add the n nearest items by embedding as (id, cosine) pairs.
         """
+        found = self._connected(iri)
+        if similar is not None:
+            self._add_similar(found, iri, similar(SIMILAR_NEIGHBOURS))
+        out = [related for cand in found.values() if not types or cand.type in types
+               if (related := _scored(cand)) is not None]
+        out.sort(key=lambda r: (-r.score, r.title.lower(), r.id))
+        return out[:limit]
+
+    def _connected(self, iri: str) -> dict[str, _Candidate]:
+        """The items each relation's pattern reaches from `iri`, with the ids of the resources
+        they connect through."""
         found: dict[str, _Candidate] = {}
         for relation, pattern in _PATTERNS.items():
             rows = self.store.select(P + f"""
@@ -121,49 +161,26 @@ class Traversal:
                   ?o a ?class ; dct:identifier ?oid ; rdfs:label ?title .
                   OPTIONAL {{ ?x dct:identifier|skos:notation ?xid }} }}""")
             for r in rows:
-                oid = str(r["oid"])
-                cand = found.setdefault(oid, _Candidate(
-                    oid, CLASS_TO_TYPE[r["class"]], str(r["title"]), {}))
-                through = cand.via.setdefault(relation, set())
+                through = _candidate(found, r).via.setdefault(relation, set())
                 if relation not in ("related", "direct") and "xid" in r:
                     through.add(str(r["xid"]))
-        if similar is not None:
-            ids = {oid: cos for oid, cos in similar(SIMILAR_NEIGHBOURS)}
-            if ids:
-                for r in self.store.select(P + f"""
-                    SELECT ?oid ?class ?title WHERE {{ VALUES ?oid {{ {" ".join(
-                        '"' + i.replace('"', '') + '"' for i in ids)} }}
-                      VALUES ?class {{ {_TYPES_VALUES} }}
-                      ?o dct:identifier ?oid ; a ?class ; rdfs:label ?title
-                      FILTER (?o != <{iri}>) }}"""):
-                    oid = str(r["oid"])
-                    cand = found.setdefault(oid, _Candidate(
-                        oid, CLASS_TO_TYPE[r["class"]], str(r["title"]), {}))
-                    cand.via.setdefault("similar-text", set())
-                    cand.similarity = ids[oid]
-        out = []
-        for cand in found.values():
-            if types and cand.type not in types:
-                continue
-            score = 0.0
-            vias = []
-            for relation in RELATION_WEIGHTS:
-                if relation not in cand.via:
-                    continue
-                weight, label = RELATION_WEIGHTS[relation]
-                names = sorted(cand.via[relation])
-                if relation == "similar-text":
-                    sim = cand.similarity or 0.0
-                    score += weight * max(0.0, sim - 0.75) * 4
-                    vias.append(Via(relation=relation, label=label, score=round(sim, 4)))
-                    continue
-                score += weight * max(1, len(names))
-                vias.append(Via(relation=relation, label=label, through=names))
-            if vias:
-                out.append(Related(id=cand.id, type=cand.type, title=cand.title,
-                                   score=round(score, 4), via=vias))
-        out.sort(key=lambda r: (-r.score, r.title.lower(), r.id))
-        return out[:limit]
+        return found
+
+    def _add_similar(self, found: dict[str, _Candidate], iri: str,
+                     neighbours: list[tuple[str, float]]) -> None:
+        """Mark the nearest items by embedding (id, cosine) as similar-text candidates."""
+        ids = {oid: cos for oid, cos in neighbours}
+        if not ids:
+            return
+        for r in self.store.select(P + f"""
+            SELECT ?oid ?class ?title WHERE {{ VALUES ?oid {{ {" ".join(
+                '"' + i.replace('"', '') + '"' for i in ids)} }}
+              VALUES ?class {{ {_TYPES_VALUES} }}
+              ?o dct:identifier ?oid ; a ?class ; rdfs:label ?title
+              FILTER (?o != <{iri}>) }}"""):
+            cand = _candidate(found, r)
+            cand.via.setdefault("similar-text", set())
+            cand.similarity = ids[cand.id]
 
     def subgraph(self, iri: str, *, depth: int = 1, max_nodes: int = 150) -> Subgraph:
         """Nodes and edges within `depth` hops of `iri` over the typed relations."""

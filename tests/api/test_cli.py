@@ -195,7 +195,7 @@ def test_sparql_syntax_error_is_clean(corpus: Corpus) -> None:
 
 def test_sparql_service_query_fails_cleanly(corpus: Corpus) -> None:
     """Bug: the CLI runs SERVICE and prints the OSError's traceback (the HTTP endpoint
-    refuses SERVICE via kg.sparql_lexer.check_safe; KnowledgeBase.sparql does not)."""
+    refuses SERVICE via kg.sparql.guard.check_query; KnowledgeBase.sparql does not)."""
     run = wijken("sparql", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
                  "--data-dir", corpus.data)
     assert run.code != 0
