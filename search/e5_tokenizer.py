@@ -44,7 +44,7 @@ def precompiled_charsmap(normaliser: dict[int, tuple[int, ...]]) -> bytes:
             vocab_size=20, hard_vocab_limit=False, normalization_rule_tsv=str(tsv),
             minloglevel=2,
         )
-    proto = model_pb2.ModelProto()
+    proto = model_pb2.ModelProto()  # type: ignore[attr-defined]
     proto.ParseFromString(model.getvalue())
     charsmap: bytes = proto.normalizer_spec.precompiled_charsmap
     if not charsmap:

@@ -219,8 +219,10 @@ def read_bundled(path: Path | None = None) -> BundledE5:
     if file_version != FORMAT_VERSION:
         raise WeightsFormatError(f"{path}: weights format version {file_version}, "
                                  f"only {FORMAT_VERSION} is known")
-    *dims, eps, block = r.unpack("7ifi", "the header")
-    header = Header(*dims, eps=float(eps), block=block)
+    hidden, layers, heads, ffn, vocab, positions, types, eps, block = r.unpack("7ifi",
+                                                                             "the header")
+    dims = (hidden, layers, heads, ffn, vocab, positions, types)
+    header = Header(hidden, layers, heads, ffn, vocab, positions, types, float(eps), block)
     if (block != BLOCK or min(dims) < 1 or header.hidden % header.heads
             or header.hidden % BLOCK or header.ffn % BLOCK):
         raise WeightsFormatError(f"{path}: implausible header {header}")

@@ -204,8 +204,10 @@ class OnnxE5Embedder:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(entry.onnx_model(self.variant)), options,
                                              providers=["CPUExecutionProvider"])
-        self._bos, self._eos, self._pad = (tokenizer.token_to_id(t)
-                                           for t in ("<s>", "</s>", "<pad>"))
+        specials = [tokenizer.token_to_id(t) for t in ("<s>", "</s>", "<pad>")]
+        if None in specials:
+            raise EmbedderError("the e5 tokenizer lacks <s>, </s> or <pad>")
+        self._bos, self._eos, self._pad = (int(i) for i in specials if i is not None)
         self._tokenizer = tokenizer
 
     @property
