@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -185,8 +186,14 @@ class OnnxE5Embedder:
         self._session: Any = None
         self._tokenizer: Any = None
         self._bos = self._eos = self._pad = 0
+        self._load_lock = threading.Lock()
 
     def _load(self) -> None:
+        with self._load_lock:  # two first calls at once load (and maybe build) once
+            if self._tokenizer is None:
+                self._load_now()
+
+    def _load_now(self) -> None:
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
