@@ -82,7 +82,7 @@ def write_model_folder(model: BundledE5, target: Path) -> None:
         "torch_dtype": "float32",
     })
     save_file(model.state_dict(), str(target / "model.safetensors"), metadata={"format": "pt"})
-    build_tokenizer(model, max_length=h.max_positions).save(str(target / "tokenizer.json"))
+    build_tokenizer(model).save(str(target / "tokenizer.json"))
     specials = {"bos_token": pieces[model.bos], "eos_token": pieces[model.eos],
                 "unk_token": pieces[model.unk], "sep_token": pieces[model.eos],
                 "pad_token": pieces[model.pad], "cls_token": pieces[model.bos]}

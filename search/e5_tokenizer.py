@@ -52,7 +52,7 @@ def precompiled_charsmap(normaliser: dict[int, tuple[int, ...]]) -> bytes:
     return charsmap
 
 
-def build_tokenizer(model: BundledE5, *, max_length: int = 512) -> Any:
+def build_tokenizer(model: BundledE5) -> Any:
     """A ``tokenizers.Tokenizer`` for ``model``'s pieces (no padding, no truncation set)."""
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import Unigram

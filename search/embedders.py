@@ -238,8 +238,7 @@ class OnnxE5Embedder:
         weights = np.zeros(len(texts), dtype=np.float64)
         order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
         start = 0
-        while start < len(order):
-            longest = len(windows[order[start]][1]) + 2
+        while start < len(order):  # ascending lengths: a batch's last window is its longest
             end = start + 1
             while (end < len(order) and end - start < BATCH_TEXTS
                    and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= BATCH_TOKENS):
