@@ -58,15 +58,15 @@ class _Builder:
             self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
-    def op(self, op_type: str, *inputs: str, outputs: int = 1, domain: str = "",
-           **attrs: Any) -> Any:
+    def op(self, op_type: str, *inputs: str, domain: str = "", **attrs: Any) -> str:
+        """Add a node with one output; returns the output's name."""
         from onnx import helper
 
         self._n += 1
-        names = [f"{op_type.lower()}_{self._n}" + (f"_{i}" if i else "") for i in range(outputs)]
-        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=names[0],
+        name = f"{op_type.lower()}_{self._n}"
+        self.nodes.append(helper.make_node(op_type, list(inputs), [name], name=name,
                                            domain=domain or None, **attrs))
-        return names[0] if outputs == 1 else names
+        return name
 
 
 def _pack_nbits(values: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
