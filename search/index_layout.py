@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from search.embedders import interchangeable
 from search.vectorindex import CONFIG_FILE, recover_dir, saved_stamp
 
 IndexState = Literal["ready", "missing", "mismatch", "stale"]
@@ -91,7 +92,7 @@ class IndexLayout:
         items = config.get("item_count")
         found = dict(generation=state["generation"], model_id=built_with,
                      items=items if isinstance(items, int) else None)
-        if model_id is None or built_with != model_id:
+        if model_id is None or not interchangeable(built_with, model_id):
             return IndexStatus("mismatch", mismatch_message(self.directory, built_with, model_id),
                                **found)
         if state["generation"] != generation:

