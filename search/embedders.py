@@ -49,8 +49,10 @@ class Embedder(Protocol):
     """What the index and the search need from an embedding model.
 
     ``model_id`` identifies model *and* revision/variant: a vector index built with one id is
-    refused by another. Both embed methods return float32, L2-normalised arrays of shape
-    ``(len(texts), dim)``; queries and documents may be encoded differently (prefixes, prompts).
+    refused by another (unless `interchangeable`). Both embed methods return float32,
+    L2-normalised arrays of shape ``(len(texts), dim)``; queries and documents may be encoded
+    differently (prefixes, prompts). An embedder whose methods may run in several threads at
+    once says so with a ``thread_safe = True`` attribute (optional).
     """
 
     model_id: str
@@ -208,6 +210,9 @@ class OnnxE5Embedder:
 
     dim = 384
     max_tokens = 512
+    # ONNX Runtime's InferenceSession.run may be called from several threads at once: a
+    # question runs beside a sync's batch instead of waiting for it.
+    thread_safe = True
 
     def __init__(self, variant: str = "fp32", *, num_threads: int | None = None,
                  cache_dir: Path | None = None) -> None:

@@ -251,21 +251,26 @@ class SearchEngine:
 
     def _embed_changed(self, changed: Sequence[Document], vectors: VectorIndex,
                        cache: EmbeddingCache, progress: Progress) -> None:
-        """Embed changed passages in small batches, each under the embedding lock, so a query
-        waits for one batch at most, never for the whole sync."""
-
+        """Embed changed passages in batches. A thread-safe embedder (ONNX Runtime) answers
+        questions beside a batch; another one embeds under the embedding lock, in batches of one
+        passage while this engine answers questions, so a question waits for one passage at
+        most, never for the whole sync."""
         embedder = self.embedder
-        batch = SYNC_BATCH_SERVING if self._answers_questions else SYNC_BATCH
+        concurrent = _thread_safe(embedder)
+        batch = SYNC_BATCH_SERVING if self._answers_questions and not concurrent else SYNC_BATCH
         for start in range(0, len(changed), batch):
             progress("embed", start, len(changed))
             part = changed[start:start + batch]
             chunks = [chunk_text(d.passage, embedder) for d in part]
             flat = [c for cs in chunks for c in cs]
-            with self._query_turn:  # a waiting question goes first (but the sync gets on)
-                self._query_turn.wait_for(lambda: self._queries_waiting == 0,
-                                          timeout=QUERY_PRIORITY_SECONDS)
-            with self._embed_lock:
+            if concurrent:
                 vecs = cache.embed_documents(embedder, flat)
+            else:
+                with self._query_turn:  # a waiting question goes first (but the sync gets on)
+                    self._query_turn.wait_for(lambda: self._queries_waiting == 0,
+                                              timeout=QUERY_PRIORITY_SECONDS)
+                with self._embed_lock:
+                    vecs = cache.embed_documents(embedder, flat)
             row = 0
             for d, cs in zip(part, chunks, strict=True):
                 vectors.upsert(d.id, vecs[row:row + len(cs)])
@@ -300,6 +305,10 @@ class SearchEngine:
         cached = self._query_cache.get(query)
         if cached is not None:
             return cached
+        if _thread_safe(self.embedder):  # runs beside a sync's batch, never behind it
+            embedded: np.ndarray = self.embedder.embed_queries([query])[0]
+            self._query_cache.put(query, embedded)
+            return embedded
         with self._query_turn:
             self._queries_waiting += 1
             self._answers_questions = True
@@ -499,3 +508,7 @@ def _check_filters(filters: Mapping[str, str], docs: Mapping[str, Document],
         clean[name] = values
     return clean
 
+
+def _thread_safe(embedder: Embedder) -> bool:
+    """Whether the embedder may run a question while another thread embeds a batch."""
+    return bool(getattr(embedder, "thread_safe", False))

