@@ -39,9 +39,10 @@ class Settings(BaseSettings):
         default=2,
         ge=1,
         le=64,
-        description="OpenMP threads of the embedding and FAISS engines (idle threads sleep: "
-        "OMP_WAIT_POLICY=PASSIVE). Query embeddings run one at a time, so 2 uses both cores of "
-        "a 2-core machine without oversubscribing it; see docs/benchmarks.md.",
+        description="Threads of the embedding engines (OpenMP, ONNX Runtime) and FAISS; idle "
+        "threads sleep (OMP_WAIT_POLICY=PASSIVE, no ONNX Runtime spinning). On 2 cores, 2 "
+        "gave lower latency than 1 with 1 and with 4 concurrent clients; see "
+        "docs/benchmarks.md.",
     )
     hnsw_threshold: int = Field(
         default=20_000,

@@ -144,7 +144,8 @@ def measure(data_dir: Path, *, n_queries: int, clients: int, threads: int) -> di
             "mean": statistics.fmean(latencies), "qps": len(latencies) / wall}
 
 
-def measure_http(data_dir: Path, *, n_queries: int, clients: int) -> dict[str, float]:
+def measure_http(data_dir: Path, *, n_queries: int, clients: int, threads: int
+                 ) -> dict[str, float]:
     """Latencies (ms) of `/api/search` over HTTP, `clients` keep-alive clients at once."""
     import httpx
     from served import served
@@ -155,7 +156,7 @@ def measure_http(data_dir: Path, *, n_queries: int, clients: int) -> dict[str, f
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
-    with served(data_dir, {"WIJKEN_THREADS": "2"}) as url:
+    with served(data_dir, {"WIJKEN_THREADS": str(threads)}) as url:
         with httpx.Client(base_url=url, timeout=60) as http:
             http.get("/api/search", params={"q": questions[0], "k": 10}).raise_for_status()
 
@@ -251,12 +252,12 @@ def main() -> None:
             print(f"| {m['items']} | {clients} | {m['n']} | {m['p50']:.1f} | {m['p95']:.1f} | "
                   f"{m['max']:.1f} | {m['qps']:.1f} | {m['max'] / one['p50']:.1f}x |")
         if not args.no_http:
-            print("\nover HTTP (`wijken serve`, WIJKEN_THREADS=2):\n")
+            print(f"\nover HTTP (`wijken serve`, WIJKEN_THREADS={args.threads}):\n")
             print("| items | clients | requests | errors | p50 ms | p95 ms | max ms | req/s "
                   "| p95 / one-client p50 |")
             print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-            h1 = measure_http(d, n_queries=args.queries, clients=1)
-            h4 = measure_http(d, n_queries=args.queries, clients=4)
+            h1 = measure_http(d, n_queries=args.queries, clients=1, threads=args.threads)
+            h4 = measure_http(d, n_queries=args.queries, clients=4, threads=args.threads)
             for clients, m in ((1, h1), (4, h4)):
                 print(f"| {one['items']} | {clients} | {m['n']} | {m['errors']} | "
                       f"{m['p50']:.1f} | {m['p95']:.1f} | {m['max']:.1f} | {m['qps']:.1f} | "

@@ -51,7 +51,7 @@ STATE_VERSION = 1
 # a 150-lesson rewrite against 0.83 s with two); batch commands take larger batches (~15 % more
 # passages per second).
 SYNC_BATCH_SERVING = 1
-SYNC_BATCH = 16
+SYNC_BATCH = 64  # passages per embedder call in a sync (measured: 16 -> 64 was 15 % faster)
 # How long a sync batch yields to waiting questions before it takes its turn anyway.
 QUERY_PRIORITY_SECONDS = 2.0
 Progress = Callable[[str, int, int], None]
