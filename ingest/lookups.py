@@ -7,9 +7,9 @@ from collections.abc import Mapping
 
 import pyoxigraph as ox
 
-from ingest.nlp import Term
 from ingest.resolve import KnownItem
 from kg.catalogue import source_graphs
+from kg.mentions import Term
 from kg.store import Store
 from ontology.namespaces import (
     CLASS_TO_TYPE,

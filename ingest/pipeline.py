@@ -23,13 +23,13 @@ from rdflib.namespace import DCTERMS, PROV, RDF, XSD
 
 from ingest import lookups, validation
 from ingest.mapping import RecordMapper
-from ingest.nlp import MentionLinker, Term
 from ingest.rdf_input import read_rdf
 from ingest.readers import RDF_SUFFIXES, READERS, SUPPORTED_SUFFIXES, has_front_matter
 from ingest.records import RawRecord, SourceRecord, validate
 from ingest.resolve import KnownItem, Resolution, Vocabulary, dangling_after_removal, resolve
 from kg.catalogue import source_graphs
 from kg.errors import IngestError, Problem
+from kg.mentions import MentionLinker, Term
 from kg.store import Store
 from kg.terms import to_ox_quad
 from kg.xmlchars import xml_forbidden_char, xml_forbidden_message

@@ -44,6 +44,22 @@ class Settings(BaseSettings):
         "gave lower latency than 1 with 1 and with 4 concurrent clients; see "
         "docs/benchmarks.md.",
     )
+    thesaurus_weight: float = Field(
+        default=0.4,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the practitioners' thesaurus' near-equivalents of the question's "
+        "words in BM25, relative to the words themselves (1.0); 0 turns query expansion off. "
+        "See docs/search-quality.md.",
+    )
+    prf_weight: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=2.0,
+        description="Dense pseudo-relevance feedback: the question's vector moves towards the "
+        "mean of the three best items' vectors by this weight and is searched again; 0 is off. "
+        "See docs/search-quality.md for its measured effect.",
+    )
     hnsw_threshold: int = Field(
         default=20_000,
         ge=1,

@@ -18,6 +18,7 @@ from ontology.namespaces import PREFIXES, THEME_SCHEME, scheme_iri
 ONTOLOGY_FILE = "wijken.ttl"
 SCHEMES_FILE = "schemes.ttl"
 SHAPES_FILE = "shapes.ttl"
+THESAURUS_FILE = "thesaurus.ttl"
 
 # The concept schemes defined in schemes.ttl, in documentation order.
 SCHEMES: tuple[str, ...] = (
@@ -42,6 +43,12 @@ def ontology_path() -> Path:
 def schemes_path() -> Path:
     """Path of the SKOS concept schemes (Turtle)."""
     return _resource(SCHEMES_FILE)
+
+
+def thesaurus_path() -> Path:
+    """Path of the practitioners' thesaurus (SKOS, Turtle): small groups of near-equivalent
+    terms that search uses for query expansion."""
+    return _resource(THESAURUS_FILE)
 
 
 def shapes_path() -> Path:
@@ -75,6 +82,11 @@ def load_ontology() -> Graph:
 def load_schemes() -> Graph:
     """A fresh graph holding every SKOS concept scheme."""
     return _copy(SCHEMES_FILE)
+
+
+def load_thesaurus() -> Graph:
+    """A fresh graph holding the practitioners' thesaurus."""
+    return _copy(THESAURUS_FILE)
 
 
 def load_shapes() -> Graph:

@@ -13,7 +13,7 @@ from rdflib import BNode, Graph, Literal, Node, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
 
-from ontology import SCHEMES, load_ontology, load_schemes, load_shapes
+from ontology import SCHEMES, load_ontology, load_schemes, load_shapes, load_thesaurus
 from ontology.namespaces import ONTOLOGY_IRI, PREFIXES, WK, scheme_iri
 
 COMMAND = "python -m ontology.reference > docs/ontology.md"
@@ -233,6 +233,38 @@ def _schemes(schemes: Graph) -> list[str]:
     return lines
 
 
+def _thesaurus(thesaurus: Graph) -> list[str]:
+    node = URIRef(scheme_iri("praktijkterm"))
+    lines = [
+        "## Practitioners' thesaurus",
+        "",
+        f"`ontology/thesaurus.ttl`: the scheme `{node}` "
+        f"({_text(thesaurus, node, SKOS.prefLabel, 'nl')}), concepts "
+        f"`{_CONCEPT_ROOT}praktijkterm/{{notation}}`.",
+        "",
+        f"{_text(thesaurus, node, SKOS.definition, 'en')} Search adds a group's other labels "
+        "to a question that names one of them (docs/search.md). Groups by collection:",
+        "",
+    ]
+    collections = sorted(thesaurus.subjects(RDF.type, SKOS.Collection),
+                         key=lambda c: _text(thesaurus, c, SKOS.prefLabel, "en"))
+    for col in collections:
+        members = sorted(thesaurus.objects(col, SKOS.member),
+                         key=lambda c: _notation(thesaurus, c))
+        lines += [f"### {_text(thesaurus, col, SKOS.prefLabel, 'en')} "
+                  f"({_text(thesaurus, col, SKOS.prefLabel, 'nl')}, {len(members)})", "",
+                  "| notation | label (nl) | label (en) | near-equivalents (nl) |",
+                  "| --- | --- | --- | --- |"]
+        for c in members:
+            alts = sorted((str(o) for o in thesaurus.objects(c, SKOS.altLabel)), key=str.casefold)
+            lines.append(f"| `{_notation(thesaurus, c)}` "
+                         f"| {_cell(_text(thesaurus, c, SKOS.prefLabel, 'nl'))} "
+                         f"| {_cell(_text(thesaurus, c, SKOS.prefLabel, 'en'))} "
+                         f"| {_cell(', '.join(alts))} |")
+        lines.append("")
+    return lines
+
+
 def _constraint(shapes: Graph, key: URIRef, value: Node) -> str:
     if key == SH.languageIn:
         return f"languageIn ({' '.join(str(v) for v in Collection(shapes, value))})"
@@ -296,6 +328,7 @@ def generate() -> str:
         *_properties(onto, OWL.DatatypeProperty, "Datatype properties"),
         *_reused(onto),
         *_schemes(schemes),
+        *_thesaurus(load_thesaurus()),
         *_shapes(shapes),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -120,27 +120,34 @@ class BM25Index:
     # -- queries ------------------------------------------------------------------------------
 
     def search(
-        self, query: str, *, k: int = 10, allowed: Collection[str] | None = None
+        self, query: str, *, k: int = 10, allowed: Collection[str] | None = None,
+        extra: Mapping[str, float] | None = None,
     ) -> list[tuple[str, float]]:
         """Return up to ``k`` ``(key, score)`` pairs, best first, for documents matching ``query``.
 
         With ``allowed``, only those keys are ranked (collection statistics stay global), so a
         filter never shrinks the result below ``k`` when ``k`` allowed documents match.
+        ``extra`` adds texts (e.g. a thesaurus' synonyms of the query's words) whose terms count
+        with the given weight, each at most once and never more than a word of the query.
         """
         if k <= 0 or not self._docs:
             return []
+        weighted = dict.fromkeys(self.analyzer.analyze(query), 1.0)
+        for text, weight in (extra or {}).items():
+            for term in self.analyzer.analyze(text):
+                weighted[term] = max(weighted.get(term, 0.0), weight)
         compiled = self._compile()
         keys, norm = compiled.keys, compiled.norm
         scores = np.zeros(len(keys), dtype=np.float64)
         touched = np.zeros(len(keys), dtype=bool)
         n_docs = len(keys)
-        for term in dict.fromkeys(self.analyzer.analyze(query)):
+        for term, weight in weighted.items():
             posting = compiled.postings.get(term)
-            if posting is None:
+            if posting is None or weight <= 0:
                 continue
             rows, tf = posting
             idf = math.log(1.0 + (n_docs - len(rows) + 0.5) / (len(rows) + 0.5))
-            scores[rows] += idf * tf * (self.k1 + 1.0) / (tf + norm[rows])
+            scores[rows] += weight * idf * tf * (self.k1 + 1.0) / (tf + norm[rows])
             touched[rows] = True
         if allowed is not None:
             mask = np.zeros(len(keys), dtype=bool)
@@ -183,6 +190,13 @@ class BM25Index:
             if word not in matched and any(term in terms for term in word_terms):
                 matched.append(word)
         return matched
+
+    def contains(self, key: str, text: str) -> bool:
+        """Whether document ``key`` holds every term of ``text`` (a phrase's words, in any
+        order)."""
+        terms = self._docs.get(key)
+        wanted = self.analyzer.analyze(text)
+        return terms is not None and bool(wanted) and all(t in terms for t in wanted)
 
     def _average_length(self) -> float:
         if self._total_length is None:

@@ -40,6 +40,7 @@ class Document:
     measures: list[Ref] = field(default_factory=list)
     breakthroughs: list[Ref] = field(default_factory=list)
     related: list[Ref] = field(default_factory=list)
+    subtype: Ref | None = None  # notation and label in the type's scheme (drempeltype, ...)
 
     @property
     def passage(self) -> str:
@@ -76,6 +77,8 @@ class Document:
             return {a.id for a in self.actors}
         if facet == "threshold":
             return {t.id for t in self.thresholds}
+        if facet == "subtype":
+            return set() if self.subtype is None else {self.subtype.id}
         raise KeyError(facet)
 
 
@@ -103,9 +106,11 @@ def load_documents(store: Store) -> dict[str, Document]:
     class_to_type = {str(WK[RECORD_TYPES[t][0]]): t for t in KNOWLEDGE_TYPES}
     docs: dict[str, Document] = {}
     for r in store.select(p + f"""
-        SELECT ?s ?class ?id ?title ?text ?munid ?munl ?nid ?nl WHERE {{ {head}
+        SELECT ?s ?class ?id ?title ?text ?munid ?munl ?nid ?nl ?stid ?stl WHERE {{ {head}
           ?s rdfs:label ?title .
           OPTIONAL {{ ?s dct:description ?text }}
+          OPTIONAL {{ ?s dct:type ?st . ?st skos:notation ?stid ; skos:prefLabel ?stl
+                      FILTER (lang(?stl) = "nl") }}
           OPTIONAL {{ ?s wk:municipality ?mun . ?mun wk:nisCode ?munid ; rdfs:label ?munl }}
           OPTIONAL {{ ?s wk:neighbourhood ?n . ?n dct:identifier ?nid ; rdfs:label ?nl }}
         }}"""):
@@ -115,6 +120,7 @@ def load_documents(store: Store) -> dict[str, Document]:
             title=str(r["title"]), text=str(r.get("text", "")),
             municipality=Ref(str(r["munid"]), str(r["munl"])) if "munid" in r else None,
             neighbourhood=Ref(str(r["nid"]), str(r["nl"])) if "nid" in r else None,
+            subtype=Ref(str(r["stid"]), str(r["stl"])) if "stid" in r else None,
         )
     for name, pattern in _LINKS.items():
         found: dict[str, set[Ref]] = {}

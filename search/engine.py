@@ -23,16 +23,27 @@ from kg.municipalities import resolve_municipality, suggest_municipalities
 from ontology import theme_notations
 from ontology.namespaces import KNOWLEDGE_TYPES, RECORD_TYPES
 from search.analysis import DutchAnalyzer
+from search.answers import answer_card, suggestions, understanding_model
 from search.bm25 import BM25Index
 from search.chunking import chunk_text
 from search.documents import Document, load_documents
 from search.embedders import Embedder, configure_threads, interchangeable, load_embedder
 from search.embeddingcache import EmbeddingCache
-from search.hybrid import Fused, Weights, explain, fuse
+from search.hybrid import Component, Fused, LinkGraph, Weights, explain, fuse
 from search.index_layout import IndexLayout, mismatch_message, missing_message, stale_message
 from search.lru import LRUCache
-from search.result_models import Components, GraphSignal, Hit, ItemRef, Rank, SearchResult
+from search.result_models import (
+    Boost,
+    Components,
+    GraphSignal,
+    Hit,
+    ItemRef,
+    Rank,
+    SearchResult,
+    Synonym,
+)
 from search.snippets import snippet
+from search.understanding import QueryUnderstanding, Understanding
 from search.vectorindex import VectorIndex, VectorIndexError
 
 if TYPE_CHECKING:
@@ -54,6 +65,8 @@ SYNC_BATCH_SERVING = 1
 SYNC_BATCH = 64
 # How long a sync batch yields to waiting questions before it takes its turn anyway.
 QUERY_PRIORITY_SECONDS = 2.0
+PRF_DOCS = 3  # items whose vectors pseudo-relevance feedback averages
+MODES = ("hybrid", "dense", "bm25")
 Progress = Callable[[str, int, int], None]
 
 
@@ -79,7 +92,8 @@ class SearchEngine:
         self.store = store
         self.settings = settings
         self.read_only = read_only
-        self.weights = weights or Weights()
+        self.weights = weights or Weights(expansion=settings.thesaurus_weight,
+                                          prf=settings.prf_weight)
         self.layout = IndexLayout(index_dir) if index_dir is not None else None
         # `_lock` guards the served indexes and is held only briefly; `_sync_lock` makes sync
         # the one writer, so a long re-embedding never blocks the readers.
@@ -97,6 +111,8 @@ class SearchEngine:
         self._vectors: VectorIndex | None = None
         self._bm25: BM25Index | None = None
         self._docs: dict[str, Document] | None = None
+        self._graph = LinkGraph({})
+        self._understanding: QueryUnderstanding | None = None
         self._state: dict[str, Any] | None = None
         self._known: dict[str, set[str]] = {}
         self._query_cache: LRUCache[str, np.ndarray] = LRUCache(QUERY_CACHE_SIZE)
@@ -154,6 +170,8 @@ class SearchEngine:
         self._vectors = vectors
         self._state = state
         self._docs = load_documents(self.store)
+        self._graph = LinkGraph(self._docs)
+        self._understanding = None
         self._known = record_ids_by_type(self.store)
 
     # -- writing ---------------------------------------------------------------------------
@@ -218,8 +236,10 @@ class SearchEngine:
                  "passages": {d.id: d.passage_hash for d in docs.values()}}
         self._persist(vectors, cache, bm25, state, docs, rebuild)
         progress("index", 1, 1)
+        graph = LinkGraph(docs)
         with self._lock:
             self._vectors, self._bm25, self._docs, self._state = vectors, bm25, docs, state
+            self._graph, self._understanding = graph, None
             self._known = known
         return SyncReport(len(changed), len(removed), len(docs))
 
@@ -353,9 +373,20 @@ class SearchEngine:
         return [d.id for d in docs.values()
                 if all(v & d.facet_values(k) for k, v in clean.items())]
 
+    def understand(self, query: str) -> Understanding:
+        """What a question names and asks for (labels read from the store once per sync)."""
+        with self._lock:
+            qu = self._understanding
+        if qu is None:
+            qu = QueryUnderstanding.from_store(self.store)
+            with self._lock:
+                self._understanding = qu
+        return qu.understand(query)
+
     def search(self, query: str, *, k: int = 10, filters: Mapping[str, str] | None = None,
-               mode: str = "hybrid") -> SearchResult:
-        """Answer one Dutch question: `mode` is `hybrid`, `dense` or `bm25` (for evaluation)."""
+               mode: str = "hybrid", weights: Weights | None = None) -> SearchResult:
+        """Answer one Dutch question: `mode` is `hybrid`, `dense` or `bm25` (one retriever
+        alone, for evaluation); `weights` overrides the engine's for this question."""
         query = " ".join(query.split())
         if not query:
             raise UserError("the query is empty")
@@ -363,23 +394,57 @@ class SearchEngine:
             raise UserError(f"the query is longer than {MAX_QUERY_CHARS} characters")
         if not 1 <= k <= MAX_K:
             raise UserError(f"k must be between 1 and {MAX_K}")
-        if mode not in ("hybrid", "dense", "bm25"):
+        if mode not in MODES:
             raise UserError("mode must be hybrid, dense or bm25")
         self._ensure_fresh()
         with self._lock:
-            docs, vectors, bm25 = self._docs, self._vectors, self._bm25
+            docs, vectors, bm25, graph = self._docs, self._vectors, self._bm25, self._graph
         assert docs is not None and vectors is not None and bm25 is not None
         allowed = self.allowed(filters)
-        pool = max(50, 3 * k)
-        dense = [] if mode == "bm25" else vectors.search(
-            self._embed_query(query), k=pool, allowed=allowed)
-        lexical = [] if mode == "dense" else bm25.search(query, k=pool, allowed=allowed)
-        weights = self.weights if mode == "hybrid" else Weights(dense=1.0, graph=0.0)
-        fused = fuse(dense, lexical, docs, weights=weights)
-        hits = [self._hit(f, docs, bm25.explain(query, f.id), query)
+        hybrid = mode == "hybrid"
+        understood = self.understand(query) if hybrid else Understanding()
+        weights = (weights or self.weights) if hybrid else Weights.single(mode)
+        runs = self.retrieve(query, understood, pool=max(50, 3 * k), allowed=allowed,
+                             weights=weights, dense=mode != "bm25", lexical=mode != "dense")
+        intent = understood.intent
+        fused = fuse(runs, docs, weights=weights, graph=graph if hybrid else None,
+                     facets=understood.facets(), intent_types=intent.types if intent else (),
+                     allowed=None if allowed is None else set(allowed))
+        labels = {(n.kind, n.id): n.label for n in understood.named}
+        hits = [self._hit(f, docs, bm25, query, understood, labels)
                 for f in fused[:k] if f.id in docs]
         return SearchResult(query=query, filters=dict(filters or {}), hits=hits,
-                            total_candidates=len(docs) if allowed is None else len(allowed))
+                            total_candidates=len(docs) if allowed is None else len(allowed),
+                            understanding=understanding_model(understood),
+                            suggestions=suggestions(understood, filters or {}),
+                            answer=answer_card(fused, docs, graph, understood) if hybrid
+                            else None)
+
+    def retrieve(self, query: str, understood: Understanding, *, pool: int,
+                 allowed: Sequence[str] | None, weights: Weights, dense: bool = True,
+                 lexical: bool = True) -> dict[str, list[tuple[str, float]]]:
+        """Each retriever's best `pool` candidates with its scores: `dense` (with
+        pseudo-relevance feedback when `weights.prf` > 0) and `bm25` (with the thesaurus'
+        near-equivalents of the question's words at `weights.expansion`)."""
+        with self._lock:
+            vectors, bm25 = self._vectors, self._bm25
+        assert vectors is not None and bm25 is not None
+        runs: dict[str, list[tuple[str, float]]] = {}
+        if dense:
+            qvec = self._embed_query(query)
+            runs["dense"] = vectors.search(qvec, k=pool, allowed=allowed)
+            prf = weights.prf
+            if prf > 0 and runs["dense"]:
+                top = [vectors.vectors_for(key).mean(axis=0)
+                       for key, _ in runs["dense"][:PRF_DOCS]]
+                moved = qvec + prf * np.mean(top, axis=0)
+                moved = (moved / np.linalg.norm(moved)).astype(np.float32)
+                runs["dense"] = vectors.search(moved, k=pool, allowed=allowed)
+        if lexical:
+            w = weights.expansion
+            extra = {t: w for e in understood.expansions for t in e.terms} if w > 0 else {}
+            runs["bm25"] = bm25.search(query, k=pool, allowed=allowed, extra=extra)
+        return runs
 
     def search_many(self, queries: Sequence[Mapping[str, Any]], *, k: int = 10
                     ) -> list[SearchResult]:
@@ -407,19 +472,30 @@ class SearchEngine:
                     best[key] = score
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
-    def _hit(self, f: Fused, docs: Mapping[str, Document], matched: list[str], query: str
-             ) -> Hit:
+    def _hit(self, f: Fused, docs: Mapping[str, Document], bm25: BM25Index, query: str,
+             understood: Understanding, labels: Mapping[tuple[str, str], str]) -> Hit:
         d = docs[f.id]
+        matched = bm25.explain(query, f.id)
+        synonyms = [Synonym(found=term, query_word=e.text, concept=e.concept)
+                    for e in understood.expansions for term in e.terms
+                    if bm25.contains(f.id, term)][:5]
 
         def refs(items: Sequence[Any]) -> list[ItemRef]:
             return [ItemRef(id=r.id, title=r.title) for r in items]
 
-        via = []
-        for threshold, _hit_id in f.graph_via:
-            t = docs.get(threshold)
-            ref = ItemRef(id=threshold, title=t.title if t else threshold)
-            if ref not in via:
-                via.append(ref)
+        def rank(c: Component | None) -> Rank:
+            return Rank() if c is None else Rank(rank=c.rank, score=round(c.score, 6),
+                                                 normalised=round(c.normalised, 4))
+
+        lift = f.lift
+        graph = GraphSignal()
+        if lift is not None and lift.source in docs:
+            via = [ItemRef(id=lift.via, title=docs[lift.via].title)] \
+                if lift.via and lift.via in docs else []
+            graph = GraphSignal(score=round(lift.amount, 6), edge=lift.kind, via=via,
+                                source=ItemRef(id=lift.source, title=docs[lift.source].title))
+        boosts = [Boost(kind=kind, value=value, label=labels.get((kind, value), value),
+                        score=round(amount, 6)) for kind, value, amount in f.boosts]
         return Hit(
             id=d.id, type=d.type, type_label=RECORD_TYPES[d.type][1], title=d.title,
             score=round(f.score, 6), iri=d.iri, snippet=snippet(d.text or d.title, matched),
@@ -429,12 +505,13 @@ class SearchEngine:
             if d.neighbourhood else None,
             themes=refs(d.themes), thresholds=refs(d.thresholds), measures=refs(d.measures),
             breakthroughs=refs(d.breakthroughs), actors=refs(d.actors), matched_terms=matched,
-            explanation=explain(f, d, docs, matched),
-            components=Components(
-                dense=Rank(rank=f.dense.rank, score=round(f.dense.score, 6))
-                if f.dense else Rank(),
-                bm25=Rank(rank=f.bm25.rank, score=round(f.bm25.score, 6)) if f.bm25 else Rank(),
-                graph=GraphSignal(score=round(f.graph_score, 6), via=via)),
+            synonyms=synonyms,
+            explanation=explain(f, docs, matched, [(x.found, x.query_word) for x in synonyms],
+                                labels),
+            components=Components(dense=rank(f.components.get("dense")),
+                                  bm25=rank(f.components.get("bm25")),
+                                  dense2=rank(f.components.get("dense2")),
+                                  graph=graph, boosts=boosts),
         )
 
     def close(self) -> None:

@@ -13,17 +13,35 @@ class ItemRef(BaseModel):
 
 
 class Rank(BaseModel):
-    """One ranking component's view of a hit."""
+    """One retriever's view of a hit."""
 
     rank: int | None = Field(default=None, description="1-based rank; null when not retrieved.")
-    score: float | None = None
+    score: float | None = Field(default=None, description="The retriever's own score.")
+    normalised: float | None = Field(
+        default=None, description="The score min-max normalised over the question's candidates "
+                                  "(what the fusion weighs).")
 
 
 class GraphSignal(BaseModel):
-    """The graph component: items sharing a threshold with strong hits."""
+    """The graph component: what a curated link to a strong candidate added."""
 
-    score: float = 0.0
-    via: list[ItemRef] = Field(default_factory=list, description="The shared thresholds.")
+    score: float = Field(default=0.0, description="Added to the fused score.")
+    edge: str | None = Field(
+        default=None, description="Kind of link: threshold-of, addresses, measure-of, "
+                                  "uses-measure, related, shared-threshold.")
+    source: ItemRef | None = Field(default=None, description="The strong candidate it links to.")
+    via: list[ItemRef] = Field(default_factory=list,
+                               description="The threshold a shared-threshold link goes through.")
+
+
+class Boost(BaseModel):
+    """A soft boost: the item is about something the question names, or of the asked type."""
+
+    kind: str = Field(description="theme, municipality, neighbourhood, actor, threshold-type, "
+                                  "measure-type or intent.")
+    value: str
+    label: str
+    score: float
 
 
 class Components(BaseModel):
@@ -31,7 +49,17 @@ class Components(BaseModel):
 
     dense: Rank
     bm25: Rank
+    dense2: Rank = Field(default_factory=Rank, description="The second embedding model, if on.")
     graph: GraphSignal
+    boosts: list[Boost] = []
+
+
+class Synonym(BaseModel):
+    """A thesaurus word found in the hit for a word of the question."""
+
+    found: str = Field(description="The thesaurus label found in the item.")
+    query_word: str = Field(description="The question's words it stands for.")
+    concept: str = Field(description="Notation of the thesaurus concept.")
 
 
 class Hit(BaseModel):
@@ -52,8 +80,83 @@ class Hit(BaseModel):
     breakthroughs: list[ItemRef] = []
     actors: list[ItemRef] = []
     matched_terms: list[str] = []
+    synonyms: list[Synonym] = []
     explanation: str = Field(description="Why this matched, in Dutch.")
     components: Components
+
+
+class Named(BaseModel):
+    """A graph resource the question names."""
+
+    kind: str
+    id: str
+    label: str
+    text: str = Field(description="The question's words that name it.")
+
+
+class Expansion(BaseModel):
+    """A thesaurus group the question's words fall in; its other labels were searched too (at a
+    lower weight than the question's own words)."""
+
+    concept: str
+    label: str
+    text: str
+    terms: list[str]
+
+
+class Understanding(BaseModel):
+    """What the question names and asks for, as search understood it."""
+
+    intent: str | None = Field(default=None,
+                               description="how, which-threshold, who, where, or null.")
+    intent_label: str | None = None
+    named: list[Named] = []
+    expansions: list[Expansion] = []
+
+
+class FilterSuggestion(BaseModel):
+    """A filter the question seems to ask for ("Bedoelt u thema financiering?"): offered, never
+    applied unless chosen."""
+
+    filter: str
+    value: str
+    label: str = Field(description="Dutch, e.g. `thema financiering`.")
+    text: str = Field(description="The question's words it comes from.")
+
+
+class AnswerBreakthrough(BaseModel):
+    """A breakthrough that overcame a threshold: where, with what and with whom."""
+
+    id: str
+    title: str
+    iri: str
+    municipality: ItemRef | None = None
+    neighbourhood: ItemRef | None = None
+    measures: list[ItemRef] = []
+    actors: list[ItemRef] = []
+
+
+class AnswerThreshold(BaseModel):
+    """A threshold the question touches, and how others overcame it."""
+
+    id: str
+    title: str
+    iri: str
+    status: str = Field(description="overwonnen (breakthroughs in 2 or more municipalities), "
+                                    "deels (1) or open (none).")
+    breakthroughs: list[AnswerBreakthrough] = []
+    measures: list[ItemRef] = Field(default=[],
+                                    description="Measures that address it directly.")
+    places: list[ItemRef] = Field(default=[], description="Municipalities where it was overcome.")
+
+
+class AnswerCard(BaseModel):
+    """The graph's answer to "hoe hebben anderen …": the thresholds the question touches and,
+    for each, who overcame it where and how."""
+
+    thresholds: list[AnswerThreshold] = []
+    actors: list[ItemRef] = Field(default=[],
+                                  description="Actors involved in the strongest hits.")
 
 
 class SearchResult(BaseModel):
@@ -63,4 +166,7 @@ class SearchResult(BaseModel):
     qid: str | None = None
     filters: dict[str, str] = {}
     total_candidates: int = Field(default=0, description="Items that pass the filters.")
+    understanding: Understanding = Field(default_factory=Understanding)
+    suggestions: list[FilterSuggestion] = []
+    answer: AnswerCard | None = None
     hits: list[Hit]

@@ -79,6 +79,12 @@ def search_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     context["more_url"] = _url(query, selected, k=min(MAX_K, k + PAGE_SIZE)) \
         if k < MAX_K else None
     context["clear_url"] = _url(query, {})
+    # "Bedoelt u …?": links that add a filter the question seems to ask for.
+    result = context["result"]
+    context["suggestion_links"] = [] if result is None else [
+        (s.label, _url(query, {**selected, s.filter: sorted(
+            set(selected.get(s.filter, [])) | set(s.value.split(",")))}))
+        for s in result.suggestions]
     return render(request, "search.html", context, status_code=status)
 
 

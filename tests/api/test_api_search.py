@@ -137,3 +137,33 @@ def test_batch_validation(sample_client: httpx.Client) -> None:
     error = assert_error(sample_client.post("/api/search/batch", json={"queries": [
         {"query": "renovatie", "filters": {"thema": "water"}}]}), 400, "bad-request")
     assert "thema" in error["message"]
+
+
+def test_search_shows_what_it_understood_and_answers_from_the_graph(
+        sample_client: httpx.Client) -> None:
+    body = search(sample_client, q="hoe hebben anderen de prefinanciering van premies opgelost "
+                                  "in Gent?", k=10)
+    u = body["understanding"]
+    assert u["intent"] == "how"
+    assert {"kind": "municipality", "id": "44021", "label": "Gent", "text": "Gent"} in u["named"]
+    assert any(e["text"].lower() == "prefinanciering" and e["terms"] for e in u["expansions"])
+    assert {"filter": "municipality", "value": "44021"} in [
+        {k: s[k] for k in ("filter", "value")} for s in body["suggestions"]]
+    # suggestions are not filters: hits come from other municipalities too
+    places = {h["municipality"]["id"] for h in body["hits"] if h["municipality"]}
+    assert places - {"44021"}
+    card = body["answer"]
+    assert card and card["thresholds"]
+    for t in card["thresholds"]:
+        assert t["status"] in {"overwonnen", "deels", "open"}
+        assert (t["status"] == "open") == (not t["places"])
+        for b in t["breakthroughs"]:
+            assert b["iri"].startswith("https://")
+    # each hit's graph component names the edge and the strong candidate that lifted it
+    for h in body["hits"]:
+        g = h["components"]["graph"]
+        assert (g["score"] > 0) == (g["source"] is not None) == (g["edge"] is not None)
+    # the thesaurus words a hit holds are shown for it
+    for h in body["hits"]:
+        for syn in h["synonyms"]:
+            assert syn["query_word"].lower() == "prefinanciering"

@@ -10,8 +10,8 @@ import pytest
 from rdflib import Graph
 
 from ingest import lookups
-from ingest.nlp import Term
 from ingest.resolve import KnownItem
+from kg.mentions import Term
 from kg.store import Store
 from ontology.namespaces import (
     CONCEPT_ROOT,

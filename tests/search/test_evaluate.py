@@ -15,13 +15,17 @@ from kg.errors import UserError
 from search.evaluate import (
     MODES,
     Question,
+    bootstrap_ci,
     evaluate,
+    levers,
     load_questions,
     markdown_table,
     ndcg,
     recall,
     reciprocal_rank,
+    report_groups,
 )
+from search.hybrid import Weights
 
 LOG2_3 = math.log2(3)
 
@@ -94,6 +98,7 @@ def _write(path: Path, lines: list[Any]) -> Path:
 def test_load_questions_reads_fields_and_skips_blank_lines(tmp_path: Path) -> None:
     path = _write(tmp_path / "q.jsonl", [
         {"qid": 1, "query": "warmtenet in de wijk", "kind": "keyword", "split": "tune",
+         "tags": ["how", "filter"],
          "relevance": {"les-1": 2, "drempel-b": "1"}, "filters": {"municipality": 44021}},
         "",
         {"qid": "q2", "query": "renovatie", "relevance": {}},
@@ -101,7 +106,7 @@ def test_load_questions_reads_fields_and_skips_blank_lines(tmp_path: Path) -> No
     qs = load_questions(path)
     assert qs == [
         Question("1", "warmtenet in de wijk", "keyword", "tune", {"les-1": 2, "drempel-b": 1},
-                 {"municipality": "44021"}),
+                 {"municipality": "44021"}, ("how", "filter")),
         Question("q2", "renovatie", "", "", {}, {}),
     ]
 
@@ -130,14 +135,16 @@ class RankingEngine:
         self.rankings = rankings
         self.calls: list[tuple[str, int, dict[str, str], str]] = []
 
-    def search(self, query: str, *, k: int, filters: dict[str, str], mode: str) -> Any:
+    def search(self, query: str, *, k: int, filters: dict[str, str], mode: str = "hybrid",
+               weights: Any = None) -> Any:
         self.calls.append((query, k, filters, mode))
         ids = self.rankings[query][mode][:k]
         return SimpleNamespace(hits=[SimpleNamespace(id=i) for i in ids])
 
 
 def test_evaluate_averages_per_mode_and_group() -> None:
-    q1 = Question("1", "vraag een", "paraphrase", "test", {"a": 2, "b": 1}, {"type": "lesson"})
+    q1 = Question("1", "vraag een", "paraphrase", "test", {"a": 2, "b": 1}, {"type": "lesson"},
+                  ("how",))
     q2 = Question("2", "vraag twee", "keyword", "test", {"c": 2}, {})
     engine = RankingEngine({
         "vraag een": {"bm25": ["x", "a"], "dense": ["a", "b"], "hybrid": ["a", "b"]},
@@ -149,15 +156,21 @@ def test_evaluate_averages_per_mode_and_group() -> None:
     assert ("vraag een", 20, {"type": "lesson"}, "hybrid") in engine.calls
     hybrid = out["hybrid"]
     assert set(hybrid) == {"all", "paraphrase", "keyword", "split:test", "paraphrase/test",
-                           "keyword/test"}
-    assert hybrid["all"] == {"ndcg@10": 1.0, "recall@10": 1.0, "mrr": 1.0, "n": 2}
+                           "keyword/test", "tag:how", "tag:how/test"}
+    perfect = {"ndcg@10": 1.0, "recall@10": 1.0, "mrr": 1.0, "n": 2, "ndcg_ci_low": 1.0,
+               "ndcg_ci_high": 1.0}
+    assert hybrid["all"] == perfect
+    assert hybrid["tag:how"]["n"] == 1
     bm25 = out["bm25"]
     # q1 under BM25: a (grade 2) at rank 2, b not found; q2: c at rank 1.
     q1_ndcg = (3 / LOG2_3) / (3 + 1 / LOG2_3)
     assert bm25["paraphrase"]["ndcg@10"] == pytest.approx(q1_ndcg)
     assert bm25["paraphrase"]["recall@10"] == pytest.approx(0.5)
     assert bm25["paraphrase"]["mrr"] == pytest.approx(0.5)
-    assert bm25["keyword/test"] == {"ndcg@10": 1.0, "recall@10": 1.0, "mrr": 1.0, "n": 1}
+    assert bm25["keyword/test"] == {**perfect, "n": 1}
+    # q1 0.53, q2 1.0: the bootstrap interval of the mean spans both
+    assert bm25["all"]["ndcg_ci_low"] == pytest.approx(q1_ndcg)
+    assert bm25["all"]["ndcg_ci_high"] == 1.0
     assert bm25["all"]["mrr"] == pytest.approx(0.75)
     assert bm25["split:test"]["n"] == 2
     assert out["dense"]["keyword"]["ndcg@10"] == 0.0
@@ -175,8 +188,41 @@ def test_markdown_table_has_a_row_per_group_and_mode() -> None:
     engine = RankingEngine({"vraag": {"bm25": ["a"], "dense": ["b", "a"], "hybrid": ["a"]}})
     table = markdown_table(evaluate(engine, [q]), ["all", "keyword", "paraphrase"])
     lines = table.splitlines()
-    assert lines[0] == "| questions | n | mode | nDCG@10 | Recall@10 | MRR |"
+    assert lines[0] == "| questions | n | mode | nDCG@10 | 95 % CI | Recall@10 | MRR |"
     assert len(lines) == 2 + 2 * len(MODES)  # no rows for the absent group 'paraphrase'
-    assert "| all | 1 | bm25 | 1.000 | 1.000 | 1.000 |" in lines
-    assert "| keyword | 1 | dense | 0.631 | 1.000 | 0.500 |" in lines
+    assert "| all | 1 | bm25 | 1.000 | 1.000–1.000 | 1.000 | 1.000 |" in lines
+    assert "| keyword | 1 | dense | 0.631 | 0.631–0.631 | 1.000 | 0.500 |" in lines
     assert table.endswith("\n")
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_reproducible() -> None:
+    values = [0.0, 0.2, 0.5, 0.9, 1.0, 1.0, 0.3, 0.7]
+    lo, hi = bootstrap_ci(values)
+    mean = sum(values) / len(values)
+    assert lo < mean < hi and lo >= 0.0 and hi <= 1.0
+    assert bootstrap_ci(values) == (lo, hi)  # seeded
+    wide = bootstrap_ci(values[:3])
+    assert wide[1] - wide[0] > 0
+    assert bootstrap_ci([0.4] * 5) == (0.4, 0.4)
+    assert bootstrap_ci([]) == (0.0, 0.0)
+
+
+def test_levers_turn_each_lever_off_and_on_alone() -> None:
+    base = Weights(propagation=0.2, facet=0.1, intent=0.05, expansion=0.4, prf=0.0)
+    configs = levers(base)
+    assert configs["hybrid (as configured)"] == base
+    plain = configs["score fusion only"]
+    assert (plain.propagation, plain.facet, plain.intent, plain.expansion, plain.prf) == (
+        0.0, 0.0, 0.0, 0.0, 0.0)
+    assert configs["without graph propagation"].propagation == 0.0
+    assert configs["without graph propagation"].expansion == 0.4
+    assert configs["with pseudo-relevance feedback"].prf > 0  # off in base: tried on
+    assert configs["fusion + thesaurus expansion only"].expansion > 0
+    assert configs["fusion + thesaurus expansion only"].propagation == 0.0
+
+
+def test_report_groups_orders_kinds_tags_and_the_test_half() -> None:
+    results = {"hybrid": {g: {} for g in ("keyword", "all", "tag:how", "split:test",
+                                           "keyword/test", "tag:how/test", "split:tune")}}
+    assert report_groups(results) == ["all", "keyword", "tag:how", "split:tune", "split:test",
+                                      "keyword/test", "tag:how/test"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import pytest
@@ -109,3 +109,28 @@ def test_browse_by_filter_without_question(web_url: str, parse: Any) -> None:
     count = int(found.group(1))
     assert count > 0
     assert len(page.find("li", class_="hit")) == min(count, 10)
+
+
+def test_answer_card_and_filter_suggestions(browser: Any, web_url: str, wait: Any) -> None:
+    """A "hoe hebben anderen …" question gets the graph's answer above the hits, and what the
+    question names is offered as a filter, not applied."""
+    question = "hoe hebben anderen collectieve renovatie gefinancierd in Gent?"
+    browser.get(web_url + "/?" + urlencode({"q": question}))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".hit"))
+    card = browser.find_element(By.CSS_SELECTOR, ".answer-card")
+    assert card.find_element(By.TAG_NAME, "h2").text == "Wat anderen deden"
+    thresholds = card.find_elements(By.CSS_SELECTOR, ".answer-threshold")
+    assert thresholds
+    statuses = {t.get_attribute("data-status") for t in thresholds}
+    assert statuses <= {"overwonnen", "deels", "open"}
+    # every link on the card leads to a page of the site
+    for a in card.find_elements(By.TAG_NAME, "a")[:5]:
+        assert a.get_attribute("href").startswith(web_url)
+    candidates = _candidates(browser)
+    suggestion = browser.find_element(By.CSS_SELECTOR, "#suggesties")
+    assert "Bedoelt u" in suggestion.text and "gemeente Gent" in suggestion.text
+    link = next(a for a in suggestion.find_elements(By.TAG_NAME, "a")
+                if a.text == "gemeente Gent")
+    link.click()
+    wait(browser, lambda d: "municipality=" in d.current_url)
+    assert _candidates(browser) < candidates  # chosen now, so it filters

@@ -1,4 +1,5 @@
-"""Dutch mention linking: find actors, municipalities and themes named in a record's text.
+"""Dutch mention linking: find actors, municipalities, themes and other graph terms named in a
+text. Ingest links a record's text to what it mentions; search recognises what a question names.
 
 spaCy has no trained Dutch pipeline on PyPI, so this uses the Dutch vocabulary of
 `spacy.blank("nl")`, the lookup lemmatizer's table from `spacy-lookups-data`, and phrase matchers
@@ -8,8 +9,11 @@ built from the graph's own labels and altLabels:
   in "boom" and the actor "ODE" not in "ode"; a place name that is also a Dutch word counts only
   where its capital cannot come from the start of a sentence;
 - other names match case-insensitively;
-- theme labels match in their inflected forms too ("renovaties", "deelwagens"): each pattern
-  word is expanded, once, to its lemma and their regular plurals;
+- concept labels (themes, types, thesaurus terms: `Term.inflect`) match in their inflected
+  forms too ("renovaties", "deelwagens"): each pattern word is expanded, once, to its lemma and
+  their regular plurals;
+- with `fold_names` (for typed questions, which are often all lowercase) a name also matches in
+  lowercase ("gent", "vme") unless its lowercase form is a Dutch word ("boom", "ode");
 - where matches overlap, the longest wins.
 
 Expanding the patterns instead of lemmatizing every text, and splitting words with one regular
@@ -24,9 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
-from typing import Any, Literal
+from typing import Any
 
-Kind = Literal["actor", "municipality", "theme"]
 SENTENCE_END = {".", "!", "?", ":", ";", "•", "-", "–"}
 # A word (letters/digits, with inner hyphens or apostrophes: "Heist-op-den-Berg", "auto's")
 # or one punctuation mark.
@@ -35,11 +38,30 @@ WORD = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 
 @dataclass(frozen=True)
 class Term:
-    """A label that names a resource of the graph."""
+    """A label that names a resource of the graph. `kind` says what it names (actor,
+    municipality, theme, ...); `inflect` matches the label's inflected forms too (the default
+    for themes), for concept words rather than names."""
 
     label: str
     iri: str
-    kind: Kind
+    kind: str
+    inflect: bool | None = None
+
+    @property
+    def inflected(self) -> bool:
+        return self.kind == "theme" if self.inflect is None else self.inflect
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Where a text names a term: the character span, the words as written, and what they
+    name."""
+
+    start: int
+    end: int
+    text: str
+    iri: str
+    kind: str
 
 
 def _import_spacy() -> Any:
@@ -136,14 +158,20 @@ def _dutch_words() -> frozenset[str]:
 class MentionLinker:
     """Links mentions in Dutch text to the IRIs of the terms it was built from."""
 
-    def __init__(self, terms: Iterable[Term]) -> None:
+    def __init__(self, terms: Iterable[Term], *, fold_names: bool = False,
+                 lemmas: bool = False) -> None:
         self.vocab, table = dutch_vocab()  # imports spaCy first, without torch
         from spacy.matcher import PhraseMatcher
 
         vocab = self.vocab
+        self._table = table
         self._exact = PhraseMatcher(vocab, attr="ORTH")
         self._lower = PhraseMatcher(vocab, attr="LOWER")
+        # With `lemmas`, concept labels also match on the lemmas of the text's words, so verb
+        # forms meet their infinitive ("gefinancierd" → "financieren", "gerenoveerd").
+        self._lemma = PhraseMatcher(vocab, attr="LEMMA") if lemmas else None
         self._iris: dict[str, str] = {}
+        self._kinds: dict[str, str] = {}
         self._ambiguous: set[str] = set()
         patterns: dict[tuple[str, str], set[str]] = {}
         for term in terms:
@@ -152,49 +180,71 @@ class MentionLinker:
                 continue
             key = f"{term.kind}|{term.iri}"
             self._iris[key] = term.iri
-            if term.kind == "theme":
+            self._kinds[key] = term.kind
+            if term.inflected:
                 *head, last = [w.lower() for w in label.split()]
                 options = [{w, table.get(w, w)} for w in head] + [_forms(last, table)]
                 variants = [" ".join(v) for v in product(*options)]
                 patterns.setdefault(("lower", key), set()).update(variants[:64])
+                if self._lemma is not None:
+                    patterns.setdefault(("lemma", key), set()).add(label.lower())
             elif _case_sensitive(term):
                 patterns.setdefault(("exact", key), set()).add(label)
                 if term.kind == "municipality" and " " not in label and (
                         label.lower() in _dutch_words()):
                     self._ambiguous.add(label)
+                if fold_names and all(w.lower() not in _dutch_words()
+                                      for w in WORD.findall(label) if w.isalpha()):
+                    patterns.setdefault(("lower", key), set()).add(label)
             else:
                 patterns.setdefault(("lower", key), set()).add(label)
+        matchers = {"exact": self._exact, "lower": self._lower, "lemma": self._lemma}
         for (matcher, key), labels in patterns.items():
             docs = [self._doc(label) for label in sorted(labels)]
-            (self._exact if matcher == "exact" else self._lower).add(key, docs)
+            target = matchers[matcher]
+            if target is not None:
+                target.add(key, docs)
 
     def _doc(self, text: str) -> Any:
         from spacy.tokens import Doc
 
-        return Doc(self.vocab, words=WORD.findall(text))
+        words = WORD.findall(text)
+        if self._lemma is None:
+            return Doc(self.vocab, words=words)
+        lowered = [w.lower() for w in words]
+        return Doc(self.vocab, words=words, lemmas=[self._table.get(w, w) for w in lowered])
 
     def link(self, texts: Sequence[str]) -> list[set[str]]:
         """For each text, the IRIs of the resources it mentions."""
-        out: list[set[str]] = []
-        for doc in map(self._doc, texts):
-            spans: list[tuple[int, int, str]] = []
-            for matcher in (self._exact, self._lower):
-                for match_id, start, end in matcher(doc):
-                    token = doc[start]
-                    if token.text in self._ambiguous and (
-                            start == 0 or doc[start - 1].text in SENTENCE_END):
-                        continue
-                    spans.append((start, end, self._iris[self.vocab.strings[match_id]]))
-            # Longest match wins: "energie" inside "Vlaams Energie- en Klimaatagentschap" is
-            # part of the actor's name, not a mention of the theme.
-            taken: set[int] = set()
-            found: set[str] = set()
-            for start, end, iri in sorted(spans, key=lambda m: (m[0] - m[1], m[0])):
-                if taken.isdisjoint(range(start, end)):
-                    taken.update(range(start, end))
-                    found.add(iri)
-                elif set(range(start, end)) <= taken and any(
-                        s0 == start and e0 == end for s0, e0, other in spans if other != iri):
-                    found.add(iri)  # the same words name two resources: keep both
-            out.append(found)
+        return [{m.iri for m in self.mentions(text)} for text in texts]
+
+    def mentions(self, text: str) -> list[Mention]:
+        """The mentions in one text, in text order."""
+        words = [(m.start(), m.end()) for m in WORD.finditer(text)]
+        doc = self._doc(text)
+        spans: list[tuple[int, int, str]] = []
+        for matcher in (self._exact, self._lower, self._lemma):
+            if matcher is None:
+                continue
+            for match_id, start, end in matcher(doc):
+                token = doc[start]
+                if token.text in self._ambiguous and (
+                        start == 0 or doc[start - 1].text in SENTENCE_END):
+                    continue
+                spans.append((start, end, self.vocab.strings[match_id]))
+        # Longest match wins: "energie" inside "Vlaams Energie- en Klimaatagentschap" is
+        # part of the actor's name, not a mention of the theme.
+        taken: set[int] = set()
+        found: dict[tuple[int, int, str], None] = {}
+        for start, end, key in sorted(set(spans), key=lambda m: (m[0] - m[1], m[0], m[2])):
+            if taken.isdisjoint(range(start, end)):
+                taken.update(range(start, end))
+                found[(start, end, key)] = None
+            elif set(range(start, end)) <= taken and any(
+                    s0 == start and e0 == end for s0, e0, other in spans if other != key):
+                found[(start, end, key)] = None  # the same words name two resources: keep both
+        out = []
+        for start, end, key in sorted(found):
+            a, b = words[start][0], words[end - 1][1]
+            out.append(Mention(a, b, text[a:b], self._iris[key], self._kinds[key]))
         return out

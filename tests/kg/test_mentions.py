@@ -1,4 +1,4 @@
-"""Dutch mention linking: actors, municipalities and themes named in a text (ingest/nlp.py)."""
+"""Dutch mention linking: actors, municipalities and themes named in a text (kg/mentions.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rdflib import URIRef
 
 from api.knowledgebase import KnowledgeBase
 from ingest import lookups
-from ingest.nlp import MentionLinker, Term
+from kg.mentions import MentionLinker, Term
 from ontology.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
 
 VEKA = DEFAULT_BASE_IRI + "actor/veka"

@@ -1,0 +1,118 @@
+"""What a search returns besides its hits: the answer card (the graph answering "hoe hebben
+anderen …"), filter suggestions, and what search understood of the question."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+from search.documents import Document, Ref
+from search.hybrid import Fused, LinkGraph
+from search.result_models import (
+    AnswerBreakthrough,
+    AnswerCard,
+    AnswerThreshold,
+    Expansion,
+    FilterSuggestion,
+    ItemRef,
+    Named,
+    Understanding,
+)
+from search.understanding import FACETS
+from search.understanding import Understanding as Understood
+
+CARD_THRESHOLDS = 3  # thresholds on the card
+CARD_BREAKTHROUGHS = 4  # breakthroughs per threshold
+CARD_FROM_HITS = 10  # the strongest hits that vote for thresholds
+# A threshold's share of the votes of the hits that link it, against its own score as a hit.
+LINK_VOTE = 0.5
+
+
+def _ref(r: Ref | None) -> ItemRef | None:
+    return None if r is None else ItemRef(id=r.id, title=r.title)
+
+
+def answer_card(ranked: Sequence[Fused], docs: Mapping[str, Document], graph: LinkGraph,
+                understood: Understood) -> AnswerCard | None:
+    """The thresholds the question touches (as strong hits, or linked by strong hits) and, for
+    each, the breakthroughs that overcame it: where, with which measures and actors. None when
+    the strongest hits touch no threshold."""
+    votes: dict[str, float] = {}
+    for f in ranked[:CARD_FROM_HITS]:
+        d = docs.get(f.id)
+        if d is None or f.score <= 0:
+            continue
+        if d.type == "threshold":
+            votes[d.id] = votes.get(d.id, 0.0) + f.score
+        for t in d.thresholds:
+            if t.id in docs:
+                votes[t.id] = votes.get(t.id, 0.0) + LINK_VOTE * f.score
+    for n in understood.named:  # a threshold the question names by its label
+        if n.kind == "threshold" and n.id in docs:
+            votes[n.id] = votes.get(n.id, 0.0) + 1.0
+    if not votes:
+        return None
+    score = {f.id: f.score for f in ranked}
+    thresholds = []
+    for tid, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:CARD_THRESHOLDS]:
+        threshold = docs[tid]
+        overcoming = [docs[n] for n, kind in graph.edges.get(tid, ())
+                      if kind == "threshold-of" and docs[n].type == "breakthrough"]
+        direct = [docs[n] for n, kind in graph.edges.get(tid, ())
+                  if kind == "threshold-of" and docs[n].type == "measure"]
+        overcoming = sorted({b.id: b for b in overcoming}.values(),
+                            key=lambda b: (-score.get(b.id, 0.0), b.title))
+        places = sorted({b.municipality.id: b.municipality for b in overcoming
+                         if b.municipality is not None}.values(), key=lambda m: m.title)
+        status = "overwonnen" if len(places) >= 2 else "deels" if places else "open"
+        thresholds.append(AnswerThreshold(
+            id=threshold.id, title=threshold.title, iri=threshold.iri, status=status,
+            breakthroughs=[AnswerBreakthrough(
+                id=b.id, title=b.title, iri=b.iri, municipality=_ref(b.municipality),
+                neighbourhood=_ref(b.neighbourhood),
+                measures=[ItemRef(id=m.id, title=m.title) for m in b.measures],
+                actors=[ItemRef(id=a.id, title=a.title) for a in b.actors])
+                for b in overcoming[:CARD_BREAKTHROUGHS]],
+            measures=[ItemRef(id=m.id, title=m.title) for m in sorted(
+                {m.id: m for m in direct}.values(), key=lambda m: (-score.get(m.id, 0.0),
+                                                                   m.title))[:5]],
+            places=[ItemRef(id=p.id, title=p.title) for p in places]))
+    actors: Counter[Ref] = Counter()
+    for f in ranked[:CARD_FROM_HITS]:
+        if f.id in docs:
+            actors.update(docs[f.id].actors)
+    return AnswerCard(thresholds=thresholds, actors=[
+        ItemRef(id=a.id, title=a.title)
+        for a, _ in sorted(actors.items(), key=lambda kv: (-kv[1], kv[0].title))[:8]])
+
+
+_FACET_WORDS = {"theme": "thema", "municipality": "gemeente", "neighbourhood": "wijk",
+                "actor": "actor", "threshold": "drempel"}
+_INTENT_FILTERS = {"which-threshold": ("threshold", "alleen drempels"),
+                   "how": ("measure,breakthrough", "alleen maatregelen en doorbraken")}
+
+
+def suggestions(understood: Understood, filters: Mapping[str, str]) -> list[FilterSuggestion]:
+    """Filters the question seems to ask for and the user has not chosen."""
+    out = []
+    for n in understood.named:
+        facet = FACETS.get(n.kind, ("", ""))[0]
+        if n.kind not in _FACET_WORDS or filters.get(facet):
+            continue
+        out.append(FilterSuggestion(filter=facet, value=n.id,
+                                    label=f"{_FACET_WORDS[n.kind]} {n.label}", text=n.text))
+    intent = understood.intent
+    if intent is not None and intent.name in _INTENT_FILTERS and not filters.get("type"):
+        value, label = _INTENT_FILTERS[intent.name]
+        out.append(FilterSuggestion(filter="type", value=value, label=label, text=""))
+    return out
+
+
+def understanding_model(understood: Understood) -> Understanding:
+    """The payload form of what search understood."""
+    intent = understood.intent
+    return Understanding(
+        intent=intent.name if intent else None, intent_label=intent.label if intent else None,
+        named=[Named(kind=n.kind, id=n.id, label=n.label, text=n.text) for n in understood.named],
+        expansions=[Expansion(concept=e.concept, label=e.label, text=e.text, terms=list(e.terms))
+                    for e in understood.expansions])
