@@ -193,7 +193,27 @@ def export(
         typer.echo(f"wrote {len(data)} bytes to {output}", err=True)
 
 
+def _print_answer(result: SearchResult) -> None:
+    """What search understood, the suggestions and the answer card, before the hits."""
+    if result.suggestions:
+        typer.echo("Bedoelt u " + " of ".join(
+            f"{s.label} (--{s.filter} {s.value})" for s in result.suggestions) + "?")
+    card = result.answer
+    if card is None or not card.thresholds:
+        return
+    typer.secho("Wat anderen deden:", bold=True)
+    for t in card.thresholds:
+        typer.echo(f"  drempel ({t.status}): {t.title}")
+        for b in t.breakthroughs:
+            place = ", ".join(r.title for r in (b.neighbourhood, b.municipality) if r is not None)
+            typer.echo(f"    - {b.title}" + (f" ({place})" if place else ""))
+            if b.measures:
+                typer.echo("      met: " + "; ".join(m.title for m in b.measures[:3]))
+    typer.echo("")
+
+
 def _print_hits(result: SearchResult) -> None:
+    _print_answer(result)
     if not result.hits:
         typer.echo("Geen resultaten.")
     for n, h in enumerate(result.hits, start=1):

@@ -143,6 +143,16 @@ def _forms(word: str, table: Any) -> set[str]:
     return {word, lemma} | _plurals(word) | _plurals(lemma)
 
 
+def _verbs(noun: str) -> set[str]:
+    """The verb of a Dutch nominalisation, so its forms meet the noun by lemma: financiering →
+    financieren, renovatie → renoveren, samenwerking → samenwerken."""
+    if noun.endswith("ing") and len(noun) > 6:
+        return {noun[:-3] + "en"}
+    if noun.endswith("atie") and len(noun) > 6:
+        return {noun[:-4] + "eren"}
+    return set()
+
+
 # Municipalities whose name is in the lemma list only as a rare or archaic word: linked even at
 # the start of a sentence. (Boom, Geel, Mol, Peer, Lier, As, Halen, Menen ... stay ambiguous.)
 _RARE_AS_WORDS = frozenset({"gent", "beringen", "deerlijk", "wichelen"})
@@ -187,7 +197,9 @@ class MentionLinker:
                 variants = [" ".join(v) for v in product(*options)]
                 patterns.setdefault(("lower", key), set()).update(variants[:64])
                 if self._lemma is not None:
-                    patterns.setdefault(("lemma", key), set()).add(label.lower())
+                    lowered = " ".join([*head, last])
+                    patterns.setdefault(("lemma", key), set()).update(
+                        {lowered} | {" ".join([*head, v]) for v in _verbs(last)})
             elif _case_sensitive(term):
                 patterns.setdefault(("exact", key), set()).add(label)
                 if term.kind == "municipality" and " " not in label and (

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         "docs/benchmarks.md.",
     )
     thesaurus_weight: float = Field(
-        default=0.4,
+        default=0.6,
         ge=0.0,
         le=1.0,
         description="Weight of the practitioners' thesaurus' near-equivalents of the question's "
@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         description="Dense pseudo-relevance feedback: the question's vector moves towards the "
         "mean of the three best items' vectors by this weight and is searched again; 0 is off. "
         "See docs/search-quality.md for its measured effect.",
+    )
+    second_embedder: str = Field(
+        default="",
+        description="A second dense retriever whose normalised scores search adds to the "
+        "first's (weight `search.hybrid.Weights.dense2`): `use-multilingual` (Universal Sentence "
+        "Encoder multilingual v3, numpy, from the `use` extra) or any embedder spec; empty: off. "
+        "Its index is `index/vectors-2/`, built by the next sync. See docs/search-quality.md.",
     )
     hnsw_threshold: int = Field(
         default=20_000,

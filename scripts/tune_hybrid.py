@@ -34,7 +34,7 @@ def main() -> None:
     graph = engine._graph
     questions = load_questions(args.questions)
     understood = {q.qid: engine.understand(q.query) for q in questions}
-    expansions, prfs = (0.0, 0.25, 0.4, 0.6), (0.0, 0.3, 0.5)
+    expansions, prfs = (0.0, 0.25, 0.4, 0.6), (0.0, 0.3)
     runs: dict[tuple[float, float], dict[str, Runs]] = {}
     for e, p in itertools.product(expansions, prfs):
         w = Weights(expansion=e, prf=p)
@@ -58,8 +58,8 @@ def main() -> None:
             n += 1
         return total / n if n else 0.0
 
-    grid = itertools.product([0.3, 0.5, 0.7, 1.0], [0.0, 0.1, 0.2, 0.3], [0.0, 0.5],
-                             [0.0, 0.05, 0.1], [0.0, 0.05], expansions, prfs)
+    grid = itertools.product([0.5, 0.7, 1.0, 1.5], [0.0, 0.1, 0.2, 0.3, 0.4], [0.0, 0.5],
+                             [0.0, 0.05], [0.0, 0.05], expansions, prfs)
     results = []
     for bm25, prop, shared, facet, intent, e, p in grid:
         w = Weights(dense=1.0, bm25=bm25, propagation=prop, shared=shared, facet=facet,

@@ -56,9 +56,10 @@ def answer_card(ranked: Sequence[Fused], docs: Mapping[str, Document], graph: Li
     thresholds = []
     for tid, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:CARD_THRESHOLDS]:
         threshold = docs[tid]
-        overcoming = [docs[n] for n, kind in graph.edges.get(tid, ())
+        linked = graph.edges.get(tid, {})
+        overcoming = [docs[n] for n, kind in linked.items()
                       if kind == "threshold-of" and docs[n].type == "breakthrough"]
-        direct = [docs[n] for n, kind in graph.edges.get(tid, ())
+        direct = [docs[n] for n, kind in linked.items()
                   if kind == "threshold-of" and docs[n].type == "measure"]
         overcoming = sorted({b.id: b for b in overcoming}.values(),
                             key=lambda b: (-score.get(b.id, 0.0), b.title))

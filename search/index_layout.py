@@ -3,6 +3,7 @@ whether the index fits the configured model and the graph.
 
     index/
       vectors/        the FAISS index directory (`search.vectorindex`), with `cache.npz`
+      vectors-2/      the same for the second embedding model, when one is configured
       bm25.json.gz    the BM25 index with its analyzer (`search.bm25`)
       state.json      the graph generation the indexes reflect and each item's passage hash;
                       written last by a sync, so it never claims more than is on disk
@@ -40,6 +41,7 @@ class IndexLayout:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.vectors = directory / "vectors"
+        self.vectors2 = directory / "vectors-2"
         self.bm25 = directory / "bm25.json.gz"
         self.state_file = directory / "state.json"
 
@@ -52,10 +54,11 @@ class IndexLayout:
         """Whether an index was ever started here."""
         return self.directory.exists()
 
-    def has_vectors(self) -> bool:
+    def has_vectors(self, directory: Path | None = None) -> bool:
         """Whether a vector index is on disk (a replace cut short is undone first)."""
-        recover_dir(self.vectors)
-        return saved_stamp(self.vectors) is not None
+        directory = directory or self.vectors
+        recover_dir(directory)
+        return saved_stamp(directory) is not None
 
     def read_state(self) -> dict[str, Any] | None:
         """`state.json`, or None when it is missing or unreadable."""

@@ -34,9 +34,9 @@ __all__ += ["DEFAULT_EF_SEARCH", "DEFAULT_HNSW_THRESHOLD", "FORMAT_VERSION", "Ve
 
 FORMAT_VERSION = 1
 DEFAULT_HNSW_THRESHOLD = 20_000
-DEFAULT_EF_SEARCH = 128
+DEFAULT_EF_SEARCH = 256
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_CONSTRUCTION = 200
 CONFIG_FILE, INDEX_FILE, IDS_FILE = "config.json", "index.faiss", "ids.json"
 # Removed HNSW vectors stay in the graph, hidden by a selector, until this share is reached.
 MAX_DELETED_SHARE = 0.1
@@ -369,7 +369,7 @@ class VectorIndex:
             expected_dim,
             expected_model_id,
             hnsw_threshold=hnsw_threshold or params.get("hnsw_threshold", DEFAULT_HNSW_THRESHOLD),
-            ef_search=ef_search or params.get("ef_search", DEFAULT_EF_SEARCH),
+            ef_search=ef_search or max(params.get("ef_search", 0), DEFAULT_EF_SEARCH),
         )
         ids = json.loads((path / IDS_FILE).read_text(encoding="utf-8"))
         # ids grow with every upsert, so id order is insertion order and chunk order

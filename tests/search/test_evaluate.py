@@ -212,8 +212,8 @@ def test_levers_turn_each_lever_off_and_on_alone() -> None:
     configs = levers(base)
     assert configs["hybrid (as configured)"] == base
     plain = configs["score fusion only"]
-    assert (plain.propagation, plain.facet, plain.intent, plain.expansion, plain.prf) == (
-        0.0, 0.0, 0.0, 0.0, 0.0)
+    assert (plain.propagation, plain.facet, plain.intent, plain.expansion, plain.prf,
+            plain.dense2) == (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     assert configs["without graph propagation"].propagation == 0.0
     assert configs["without graph propagation"].expansion == 0.4
     assert configs["with pseudo-relevance feedback"].prf > 0  # off in base: tried on

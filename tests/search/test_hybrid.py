@@ -78,10 +78,10 @@ def test_link_graph_edges_are_curated_links_in_both_directions() -> None:
             "m1": doc("m1", "measure"), "l2": doc("l2", related=("l1",)),
             "x": doc("x", thresholds=("unknown",))}
     g = LinkGraph(docs)
-    assert ("t1", "addresses") in g.edges["l1"]
-    assert ("l1", "threshold-of") in g.edges["t1"] and ("b1", "threshold-of") in g.edges["t1"]
-    assert ("m1", "uses-measure") in g.edges["b1"] and ("b1", "measure-of") in g.edges["m1"]
-    assert ("l1", "related") in g.edges["l2"] and ("l2", "related") in g.edges["l1"]
+    assert g.edges["l1"]["t1"] == "addresses"
+    assert g.edges["t1"] == {"l1": "threshold-of", "b1": "threshold-of"}
+    assert g.edges["b1"]["m1"] == "uses-measure" and g.edges["m1"]["b1"] == "measure-of"
+    assert g.edges["l2"]["l1"] == "related" and g.edges["l1"]["l2"] == "related"
     assert "x" not in g.edges  # a link to something that is not a document is no edge
     assert g.thresholds["t1"] == ["t1"] and g.thresholds["l1"] == ["t1"]
 
@@ -187,3 +187,14 @@ def test_explain_without_signal_and_word_cap() -> None:
     assert explain(Fused("a"), docs, []) == "Verwant via de rangschikking."
     text = explain(Fused("a"), docs, [f"w{i}" for i in range(8)])
     assert "‘w4’" in text and "‘w5’" not in text
+
+
+def test_a_candidate_threshold_does_not_bring_in_everything_that_addresses_it() -> None:
+    """In a large graph a threshold has thousands of items: only candidates gain from it."""
+    docs = {"t1": doc("t1", "threshold"),
+            **{f"l{i}": doc(f"l{i}", thresholds=("t1",)) for i in range(50)}}
+    runs = {"dense": [("t1", 0.9), ("l7", 0.5), ("floor", 0.1)]}
+    w = Weights(dense=1.0, propagation=0.2, facet=0.0, intent=0.0)
+    fused = {f.id: f for f in fuse(runs, docs, weights=w, graph=LinkGraph(docs))}
+    assert set(fused) == {"t1", "l7", "floor"}
+    assert fused["l7"].lift is not None and fused["l7"].lift.kind == "addresses"

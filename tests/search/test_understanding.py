@@ -42,7 +42,8 @@ def test_intents_name_the_types_that_answer_them() -> None:
 @pytest.fixture(scope="module")
 def understanding() -> QueryUnderstanding:
     resources = [
-        _Resource("theme", "financiering", "financiering", {"financieren", "rollend fonds"}),
+        _Resource("theme", "financiering", "financiering", {"rollend fonds"}),
+        _Resource("theme", "renovatie", "renovatie", {"woningrenovatie"}),
         _Resource("theme", "mobiliteit", "mobiliteit", {"deelwagen"}),
         _Resource("municipality", "44021", "Gent"),
         _Resource("municipality", "11005", "Boom"),
@@ -68,6 +69,8 @@ def test_named_resources_on_inflections_and_lowercase_names(
 def test_verb_forms_meet_their_infinitive(understanding: QueryUnderstanding) -> None:
     u = understanding.understand("hoe hebben anderen dat gefinancierd?")
     assert [(n.id, n.text) for n in u.named] == [("financiering", "gefinancierd")]
+    u = understanding.understand("wie renoveerde er samen?")
+    assert [(n.id, n.text) for n in u.named] == [("renovatie", "renoveerde")]
 
 
 def test_a_name_that_is_a_dutch_word_needs_its_capital(
