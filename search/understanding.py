@@ -14,6 +14,7 @@ ever filters what the user did not choose.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -117,6 +118,10 @@ class Understanding:
         return out
 
 
+_CACHE: dict[tuple[object, ...], QueryUnderstanding] = {}
+_CACHE_LOCK = threading.Lock()
+
+
 @dataclass
 class _Resource:
     kind: str
@@ -142,8 +147,19 @@ class QueryUnderstanding:
 
     @classmethod
     def from_store(cls, store: Store) -> QueryUnderstanding:
-        """Read the labels of every recognisable resource from the store."""
-        return cls(_read_resources(store))
+        """Read the labels of every recognisable resource from the store (built once per set
+        of labels in a process: every engine over the same graph shares it)."""
+        resources = _read_resources(store)
+        key = tuple((r.kind, r.id, r.label, tuple(sorted(r.labels))) for r in resources)
+        with _CACHE_LOCK:
+            cached = _CACHE.get(key)
+        if cached is None:
+            cached = cls(resources)
+            with _CACHE_LOCK:
+                _CACHE[key] = cached
+                while len(_CACHE) > 4:
+                    _CACHE.pop(next(iter(_CACHE)))
+        return cached
 
     def __len__(self) -> int:
         return len(self._resources)
@@ -158,7 +174,8 @@ class QueryUnderstanding:
             if r.kind == "concept":
                 if r.id not in expansions:
                     said = fold(m.text)
-                    others = sorted((x for x in r.labels | {r.label} if fold(x) != said),
+                    distinct = {fold(x): x for x in sorted(r.labels | {r.label}, reverse=True)}
+                    others = sorted((x for f, x in distinct.items() if f != said),
                                     key=str.lower)
                     expansions[r.id] = Expansion(r.id, r.label, m.text, tuple(others))
             elif m.iri not in named:

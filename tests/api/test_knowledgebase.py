@@ -48,7 +48,7 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
 def test_a_new_data_directory_holds_the_reference_graphs(tmp_path: Path) -> None:
     kb = KnowledgeBase(data_dir=tmp_path / "d")
     assert kb.store.named_graphs() == sorted(
-        reference_graph(n) for n in ("municipalities", "ontology", "schemes"))
+        reference_graph(n) for n in ("municipalities", "ontology", "schemes", "thesaurus"))
     stats = kb.stats()
     assert stats.types == {} and stats.source_graphs == 0
     assert stats.triples == len(kb.store) > 3000

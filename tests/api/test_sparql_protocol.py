@@ -221,7 +221,7 @@ def test_service_description(client: httpx.Client, live: LiveServer) -> None:
     names = {str(n) for n in sd.objects(None, SD.name)}
     assert names == {
         FIXTURE_GRAPH,
-        *(reference_graph(n) for n in ("ontology", "schemes", "municipalities")),
+        *(reference_graph(n) for n in ("ontology", "schemes", "thesaurus", "municipalities")),
     }
     jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
     assert isomorphic(Graph().parse(data=jsonld.text, format="json-ld"), sd)

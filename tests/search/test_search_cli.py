@@ -117,7 +117,7 @@ def test_search_json_returns_graph_enriched_hits(corpus: Path) -> None:
     assert top["explanation"].startswith("Inhoudelijk verwant aan de vraag (semantische rang 1)")
     assert "bevat de zoektermen ‘restwarmte’" in top["explanation"]
     assert {"restwarmte", "fabriek", "warmtenet"} <= set(top["matched_terms"])
-    assert any(h["components"]["graph"]["via"] for h in result["hits"])
+    assert any(h["components"]["graph"]["source"] for h in result["hits"])
 
     full = {h["id"]: h for h in search_json(corpus, "renovatie per straat", "--k", "9")["hits"]}
     les = full["les-gent-renovatie"]
@@ -393,8 +393,12 @@ def test_eval_reports_metrics_per_mode(corpus: Path, tmp_path: Path) -> None:
     assert out["dense"]["keyword"]["mrr"] == 1.0
     assert out["hybrid"]["all"]["recall@10"] == 1.0  # 9 items: everything is in the top 10
     table = ok(wijken("eval", "--questions", str(questions), data_dir=corpus))
-    assert table.startswith("| questions | n | mode | nDCG@10 | Recall@10 | MRR |")
+    assert table.startswith("| questions | n | mode | nDCG@10 | 95 % CI | Recall@10 | MRR |")
     assert "| paraphrase/test | 1 | hybrid |" in table
+    levers = ok(wijken("eval", "--questions", str(questions), "--ablation", data_dir=corpus))
+    assert "Ablation (hybrid):" in levers
+    assert "| all | 2 | score fusion only |" in levers
+    assert "| all | 2 | without graph propagation |" in levers
 
 
 def test_eval_with_a_bad_question_file_names_the_line(corpus: Path, tmp_path: Path) -> None:
