@@ -40,6 +40,9 @@ EDGE_PHRASES = {
 }
 
 
+PROPAGATION_SOURCES = 30  # the candidates (by fused score) whose links lift others
+
+
 @dataclass(frozen=True)
 class Weights:
     """Weights of the ranking components; the defaults are the tuned ones
@@ -164,9 +167,10 @@ def fuse(
             f.base += w * comp.normalised
     if graph is not None and weights.propagation > 0:
         _propagate(fused, graph, weights, docs, allowed)
+    boosting = bool(weights.facet and facets) or bool(weights.intent and intent_types)
     for f in fused.values():
         f.score = f.base + f.graph_score
-        doc = docs.get(f.id)
+        doc = docs.get(f.id) if boosting else None
         if doc is not None:
             _boost(f, doc, weights, facets or {}, intent_types)
     return sorted(fused.values(), key=lambda f: (-f.score, f.id))
@@ -175,7 +179,10 @@ def fuse(
 def _propagate(fused: dict[str, Fused], graph: LinkGraph, weights: Weights,
                docs: Mapping[str, Document], allowed: set[str] | None) -> None:
     """One step: each item gains `propagation` x the best base score among its neighbours."""
-    base = {k: f.base for k, f in fused.items() if f.base > 0}
+    # The strongest candidates lift; a weak one's share would be too small to matter, and
+    # bounding the sources bounds the work per item (a linked item walks at most these).
+    ranked = sorted(((f.base, k) for k, f in fused.items() if f.base > 0), reverse=True)
+    base = {k: b for b, k in ranked[:PROPAGATION_SOURCES]}
     # Best and second-best candidate per threshold, so an item never lifts itself.
     best: dict[str, list[tuple[float, str]]] = {}
     for key, score in base.items():
