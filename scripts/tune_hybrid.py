@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from api.knowledgebase import KnowledgeBase
-from search.evaluate import load_questions, ndcg
+from search.evaluate import levers, load_questions, ndcg
 from search.hybrid import Weights, fuse
 
 Runs = dict[str, list[tuple[str, float]]]
@@ -34,12 +34,13 @@ def main() -> None:
     graph = engine._graph
     questions = load_questions(args.questions)
     understood = {q.qid: engine.understand(q.query) for q in questions}
+    allowed = {q.qid: engine.allowed(q.filters) for q in questions}
     expansions, prfs = (0.0, 0.25, 0.4, 0.6), (0.0, 0.3)
     runs: dict[tuple[float, float], dict[str, Runs]] = {}
     for e, p in itertools.product(expansions, prfs):
         w = Weights(expansion=e, prf=p)
         runs[(e, p)] = {q.qid: engine.retrieve(q.query, understood[q.qid], pool=50,
-                                               allowed=engine.allowed(q.filters), weights=w)
+                                               allowed=allowed[q.qid], weights=w)
                         for q in questions}
 
     def score(weights: Weights, split: str) -> float:
@@ -49,11 +50,11 @@ def main() -> None:
             if split != "all" and q.split != split:
                 continue
             u = understood[q.qid]
-            allowed = engine.allowed(q.filters)
+            ids = allowed[q.qid]
             ranked = [f.id for f in fuse(
                 chosen[q.qid], docs, weights=weights, graph=graph, facets=u.facets(),
                 intent_types=u.intent.types if u.intent else (),
-                allowed=None if allowed is None else set(allowed))]
+                allowed=None if ids is None else set(ids))]
             total += ndcg(ranked, q.relevance)
             n += 1
         return total / n if n else 0.0
@@ -74,16 +75,11 @@ def main() -> None:
     for split in ("tune", "test", "all"):
         print(f"  {split}: hybrid nDCG@10 {score(best, split):.4f}")
     print("\neach lever from the chosen weights (tune / test):")
-    for name, change in _levers(best).items():
-        print(f"  {name:<38} {score(change, 'tune'):.4f} / {score(change, 'test'):.4f}")
-
-
-def _levers(best: Weights) -> dict[str, Weights]:
-    return {"chosen": best, "no propagation": replace(best, propagation=0.0),
-            "no facet boost": replace(best, facet=0.0),
-            "no intent boost": replace(best, intent=0.0),
-            "no thesaurus": replace(best, expansion=0.0), "no PRF": replace(best, prf=0.0),
-            "dense only": Weights.single("dense"), "bm25 only": Weights.single("bm25")}
+    configs = {**levers(replace(best, dense2=0.0)), "dense only": Weights.single("dense"),
+               "bm25 only": Weights.single("bm25")}
+    for name, change in configs.items():
+        if "second embedding model" not in name:  # no second model's runs here
+            print(f"  {name:<48} {score(change, 'tune'):.4f} / {score(change, 'test'):.4f}")
 
 
 if __name__ == "__main__":

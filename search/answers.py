@@ -14,9 +14,10 @@ from search.result_models import (
     AnswerThreshold,
     Expansion,
     FilterSuggestion,
-    ItemRef,
     Named,
     Understanding,
+    item_ref,
+    item_refs,
 )
 from search.understanding import FACETS
 from search.understanding import Understanding as Understood
@@ -26,10 +27,6 @@ CARD_BREAKTHROUGHS = 4  # breakthroughs per threshold
 CARD_FROM_HITS = 10  # the strongest hits that vote for thresholds
 # A threshold's share of the votes of the hits that link it, against its own score as a hit.
 LINK_VOTE = 0.5
-
-
-def _ref(r: Ref | None) -> ItemRef | None:
-    return None if r is None else ItemRef(id=r.id, title=r.title)
 
 
 def answer_card(ranked: Sequence[Fused], docs: Mapping[str, Document], graph: LinkGraph,
@@ -56,39 +53,35 @@ def answer_card(ranked: Sequence[Fused], docs: Mapping[str, Document], graph: Li
     thresholds = []
     for tid, _ in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:CARD_THRESHOLDS]:
         threshold = docs[tid]
-        linked = graph.edges.get(tid, {})
-        overcoming = [docs[n] for n, kind in linked.items()
-                      if kind == "threshold-of" and docs[n].type == "breakthrough"]
-        direct = [docs[n] for n, kind in linked.items()
-                  if kind == "threshold-of" and docs[n].type == "measure"]
-        overcoming = sorted({b.id: b for b in overcoming}.values(),
-                            key=lambda b: (-score.get(b.id, 0.0), b.title))
+        linked = [docs[n] for n, kind in graph.edges.get(tid, {}).items()
+                  if kind == "threshold-of"]
+
+        def by_score(d: Document) -> tuple[float, str]:
+            return (-score.get(d.id, 0.0), d.title)
+
+        overcoming = sorted((d for d in linked if d.type == "breakthrough"), key=by_score)
+        direct = sorted((d for d in linked if d.type == "measure"), key=by_score)
         places = sorted({b.municipality.id: b.municipality for b in overcoming
                          if b.municipality is not None}.values(), key=lambda m: m.title)
         status = "overwonnen" if len(places) >= 2 else "deels" if places else "open"
         thresholds.append(AnswerThreshold(
             id=threshold.id, title=threshold.title, iri=threshold.iri, status=status,
             breakthroughs=[AnswerBreakthrough(
-                id=b.id, title=b.title, iri=b.iri, municipality=_ref(b.municipality),
-                neighbourhood=_ref(b.neighbourhood),
-                measures=[ItemRef(id=m.id, title=m.title) for m in b.measures],
-                actors=[ItemRef(id=a.id, title=a.title) for a in b.actors])
+                id=b.id, title=b.title, iri=b.iri, municipality=item_ref(b.municipality),
+                neighbourhood=item_ref(b.neighbourhood), measures=item_refs(b.measures),
+                actors=item_refs(b.actors))
                 for b in overcoming[:CARD_BREAKTHROUGHS]],
-            measures=[ItemRef(id=m.id, title=m.title) for m in sorted(
-                {m.id: m for m in direct}.values(), key=lambda m: (-score.get(m.id, 0.0),
-                                                                   m.title))[:5]],
-            places=[ItemRef(id=p.id, title=p.title) for p in places]))
+            measures=item_refs(direct[:5]), places=item_refs(places)))
     actors: Counter[Ref] = Counter()
     for f in ranked[:CARD_FROM_HITS]:
         if f.id in docs:
             actors.update(docs[f.id].actors)
-    return AnswerCard(thresholds=thresholds, actors=[
-        ItemRef(id=a.id, title=a.title)
-        for a, _ in sorted(actors.items(), key=lambda kv: (-kv[1], kv[0].title))[:8]])
+    return AnswerCard(thresholds=thresholds, actors=item_refs(
+        a for a, _ in sorted(actors.items(), key=lambda kv: (-kv[1], kv[0].title))[:8]))
 
 
-_FACET_WORDS = {"theme": "thema", "municipality": "gemeente", "neighbourhood": "wijk",
-                "actor": "actor", "threshold": "drempel"}
+# What a question names that the search filters can narrow by (types are not a filter).
+_SUGGESTED = ("theme", "municipality", "neighbourhood", "actor", "threshold")
 _INTENT_FILTERS = {"which-threshold": ("threshold", "alleen drempels"),
                    "how": ("measure,breakthrough", "alleen maatregelen en doorbraken")}
 
@@ -97,11 +90,12 @@ def suggestions(understood: Understood, filters: Mapping[str, str]) -> list[Filt
     """Filters the question seems to ask for and the user has not chosen."""
     out = []
     for n in understood.named:
-        facet = FACETS.get(n.kind, ("", ""))[0]
-        if n.kind not in _FACET_WORDS or filters.get(facet):
+        if n.kind not in _SUGGESTED:
             continue
-        out.append(FilterSuggestion(filter=facet, value=n.id,
-                                    label=f"{_FACET_WORDS[n.kind]} {n.label}", text=n.text))
+        facet, word = FACETS[n.kind]
+        if not filters.get(facet):
+            out.append(FilterSuggestion(filter=facet, value=n.id, label=f"{word} {n.label}",
+                                        text=n.text))
     intent = understood.intent
     if intent is not None and intent.name in _INTENT_FILTERS and not filters.get("type"):
         value, label = _INTENT_FILTERS[intent.name]

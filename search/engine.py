@@ -37,10 +37,11 @@ from search.result_models import (
     Components,
     GraphSignal,
     Hit,
-    ItemRef,
     Rank,
     SearchResult,
     Synonym,
+    item_ref,
+    item_refs,
 )
 from search.snippets import snippet
 from search.understanding import QueryUnderstanding, Understanding
@@ -151,15 +152,30 @@ class SearchEngine:
         """The second model's vector index, or None (off, not built yet, or of another model:
         a sync builds it)."""
         embedder2 = self.embedder2
-        if embedder2 is None or self.layout is None or \
-                not self.layout.has_vectors(self.layout.vectors2):
+        if embedder2 is None or self.layout is None:
+            return None
+        return self._saved_index(embedder2, self.layout.vectors2)
+
+    def _saved_index(self, embedder: Embedder, directory: Path | None) -> VectorIndex | None:
+        """The vector index saved in `directory` for `embedder`; None when there is none or it
+        was built by another model."""
+        if directory is None or self.layout is None or not self.layout.has_vectors(directory):
             return None
         try:
-            return VectorIndex.load(self.layout.vectors2, expected_model_id=embedder2.model_id,
-                                    expected_dim=embedder2.dim,
+            return VectorIndex.load(directory, expected_model_id=embedder.model_id,
+                                    expected_dim=embedder.dim,
                                     hnsw_threshold=self.settings.hnsw_threshold)
         except VectorIndexError:
             return None
+
+    @staticmethod
+    def _saved_cache(embedder: Embedder, directory: Path | None) -> EmbeddingCache:
+        """The embedding cache saved in `directory` for `embedder`, or a new empty one."""
+        if directory is not None and (directory / "cache.npz").exists():
+            with contextlib.suppress(ValueError):
+                return EmbeddingCache.load(directory, model_id=embedder.model_id,
+                                           dim=embedder.dim)
+        return EmbeddingCache(embedder.model_id, embedder.dim)
 
     def _read_state(self) -> dict[str, Any]:
         state = self.layout.read_state() if self.layout is not None else None
@@ -283,15 +299,12 @@ class SearchEngine:
         embedder2 = self.embedder2
         if embedder2 is None:
             return None
-        vectors2 = None if rebuild else self._load_second()
+        vdir = self.layout.vectors2 if self.layout is not None else None
+        vectors2 = None if rebuild else self._saved_index(embedder2, vdir)
         if vectors2 is None:
             vectors2 = VectorIndex.create(embedder2.dim, embedder2.model_id,
                                           hnsw_threshold=self.settings.hnsw_threshold)
-        cache2 = EmbeddingCache(embedder2.model_id, embedder2.dim)
-        if self.layout is not None and (self.layout.vectors2 / "cache.npz").exists():
-            with contextlib.suppress(ValueError):
-                cache2 = EmbeddingCache.load(self.layout.vectors2, model_id=embedder2.model_id,
-                                             dim=embedder2.dim)
+        cache2 = self._saved_cache(embedder2, vdir)
         changed = [d for d in docs.values()
                    if old.get(d.id) != d.passage_hash or d.id not in vectors2]
         self._embed_changed(changed, vectors2, cache2, progress, embedder=embedder2,
@@ -302,27 +315,16 @@ class SearchEngine:
 
     def _open_for_sync(self, state: dict[str, Any], rebuild: bool
                        ) -> tuple[VectorIndex, EmbeddingCache, dict[str, Any]]:
-        """A private copy of the on-disk vector index (or a new one) and the embedding cache."""
+        """A private copy of the on-disk vector index (or a new one) and the embedding cache;
+        without a usable index the state's passages are forgotten, so everything embeds."""
         embedder = self.embedder
         vdir = self.layout.vectors if self.layout is not None else None
-        vectors = None
-        if not rebuild and self.layout is not None and self.layout.has_vectors():
-            try:
-                vectors = VectorIndex.load(self.layout.vectors,
-                                           expected_model_id=embedder.model_id,
-                                           expected_dim=embedder.dim,
-                                           hnsw_threshold=self.settings.hnsw_threshold)
-            except VectorIndexError:
-                vectors, state = None, _empty_state()
+        vectors = None if rebuild else self._saved_index(embedder, vdir)
         if vectors is None:
             vectors = VectorIndex.create(embedder.dim, embedder.model_id,
                                          hnsw_threshold=self.settings.hnsw_threshold)
-            state["passages"] = {}
-        cache = EmbeddingCache(embedder.model_id, embedder.dim)
-        if vdir is not None and (vdir / "cache.npz").exists():
-            with contextlib.suppress(ValueError):
-                cache = EmbeddingCache.load(vdir, model_id=embedder.model_id, dim=embedder.dim)
-        return vectors, cache, state
+            state = {**state, "passages": {}}
+        return vectors, self._saved_cache(embedder, vdir), state
 
     def _embed_changed(self, changed: Sequence[Document], vectors: VectorIndex,
                        cache: EmbeddingCache, progress: Progress, *,
@@ -560,9 +562,6 @@ class SearchEngine:
                     for e in understood.expansions for term in e.terms
                     if bm25.contains(f.id, term)][:5]
 
-        def refs(items: Sequence[Any]) -> list[ItemRef]:
-            return [ItemRef(id=r.id, title=r.title) for r in items]
-
         def rank(c: Component | None) -> Rank:
             return Rank() if c is None else Rank(rank=c.rank, score=round(c.score, 6),
                                                  normalised=round(c.normalised, 4))
@@ -570,21 +569,18 @@ class SearchEngine:
         lift = f.lift
         graph = GraphSignal()
         if lift is not None and lift.source in docs:
-            via = [ItemRef(id=lift.via, title=docs[lift.via].title)] \
-                if lift.via and lift.via in docs else []
+            via = item_refs([docs[lift.via]]) if lift.via and lift.via in docs else []
             graph = GraphSignal(score=round(lift.amount, 6), edge=lift.kind, via=via,
-                                source=ItemRef(id=lift.source, title=docs[lift.source].title))
+                                source=item_ref(docs[lift.source]))
         boosts = [Boost(kind=kind, value=value, label=labels.get((kind, value), value),
                         score=round(amount, 6)) for kind, value, amount in f.boosts]
         return Hit(
             id=d.id, type=d.type, type_label=RECORD_TYPES[d.type][1], title=d.title,
             score=round(f.score, 6), iri=d.iri, snippet=snippet(d.text or d.title, matched),
-            municipality=ItemRef(id=d.municipality.id, title=d.municipality.title)
-            if d.municipality else None,
-            neighbourhood=ItemRef(id=d.neighbourhood.id, title=d.neighbourhood.title)
-            if d.neighbourhood else None,
-            themes=refs(d.themes), thresholds=refs(d.thresholds), measures=refs(d.measures),
-            breakthroughs=refs(d.breakthroughs), actors=refs(d.actors), matched_terms=matched,
+            municipality=item_ref(d.municipality), neighbourhood=item_ref(d.neighbourhood),
+            themes=item_refs(d.themes), thresholds=item_refs(d.thresholds),
+            measures=item_refs(d.measures), breakthroughs=item_refs(d.breakthroughs),
+            actors=item_refs(d.actors), matched_terms=matched,
             synonyms=synonyms,
             explanation=explain(f, docs, matched, [(x.found, x.query_word) for x in synonyms],
                                 labels),

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 MODES = ("bm25", "dense", "hybrid")
 CUTOFF = 10
 BOOTSTRAP_SAMPLES = 2000
+TRY_PRF = 0.3  # the weights at which the ablation tries levers that are off by default
+TRY_INTENT = 0.05
 
 
 @dataclass(frozen=True)
@@ -135,13 +137,16 @@ def levers(base: Weights) -> dict[str, Weights]:
     plain = replace(base, propagation=0.0, facet=0.0, intent=0.0, expansion=0.0, prf=0.0,
                     dense2=0.0)
     configs = {"hybrid (as configured)": base, "score fusion only": plain}
+    # A lever turned on takes its default weight; PRF and the intent boost default to off,
+    # so they are tried at the weights the tuning grid tried them at.
+    on_ = Weights()
     toggles: dict[str, Callable[[Weights, bool], Weights]] = {
-        "graph propagation": lambda w, on: replace(w, propagation=0.4 if on else 0.0),
+        "graph propagation": lambda w, on: replace(w, propagation=on_.propagation if on else 0.0),
         "query understanding (boosts)": lambda w, on: replace(
-            w, facet=0.05 if on else 0.0, intent=0.05 if on else 0.0),
-        "thesaurus expansion": lambda w, on: replace(w, expansion=0.6 if on else 0.0),
-        "pseudo-relevance feedback": lambda w, on: replace(w, prf=0.3 if on else 0.0),
-        "second embedding model": lambda w, on: replace(w, dense2=0.3 if on else 0.0),
+            w, facet=on_.facet if on else 0.0, intent=TRY_INTENT if on else 0.0),
+        "thesaurus expansion": lambda w, on: replace(w, expansion=on_.expansion if on else 0.0),
+        "pseudo-relevance feedback": lambda w, on: replace(w, prf=TRY_PRF if on else 0.0),
+        "second embedding model": lambda w, on: replace(w, dense2=on_.dense2 if on else 0.0),
     }
     active = {"graph propagation": base.propagation > 0,
               "query understanding (boosts)": base.facet > 0 or base.intent > 0,

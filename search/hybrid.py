@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from search.documents import Document
+from search.understanding import FACETS
 
 # Edge kinds of the propagation step, with the Dutch phrase an explanation uses.
 EDGE_PHRASES = {
@@ -227,8 +228,7 @@ def _boost(f: Fused, doc: Document, weights: Weights, facets: Mapping[str, set[s
     """Soft boosts: what the question names that the item is about, and the asked-for type."""
     if weights.facet:
         for kind, values in sorted(facets.items()):
-            facet = "subtype" if kind.endswith("-type") else kind
-            hit = sorted(values & doc.facet_values(facet))
+            hit = sorted(values & doc.facet_values(FACETS[kind][0]))
             if hit:
                 f.boosts.append((kind, hit[0], weights.facet))
                 f.score += weights.facet

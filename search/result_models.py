@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from pydantic import BaseModel, Field
 
 
@@ -10,6 +13,26 @@ class ItemRef(BaseModel):
 
     id: str
     title: str
+
+
+class Titled(Protocol):
+    """Anything with an id and a title (a document's links, a document)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+
+def item_ref(ref: Titled | None) -> ItemRef | None:
+    """The payload form of a link (None stays None)."""
+    return None if ref is None else ItemRef(id=ref.id, title=ref.title)
+
+
+def item_refs(refs: Iterable[Titled]) -> list[ItemRef]:
+    """The payload form of links, in order."""
+    return [ItemRef(id=r.id, title=r.title) for r in refs]
 
 
 class Rank(BaseModel):

@@ -651,6 +651,15 @@ def test_graph_signal_on_the_sample_corpus(sample: KnowledgeBase) -> None:
 
 # -- availability while the index is rebuilt ------------------------------------------------
 
+def retitle(kb: KnowledgeBase, record_id: str, title: str) -> None:
+    """Give a record a new title straight in the store (a write the engine must sync)."""
+    kb.store.update(
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+        "PREFIX dct: <http://purl.org/dc/terms/> DELETE { GRAPH ?g { ?s rdfs:label ?l } } "
+        f"INSERT {{ GRAPH ?g {{ ?s rdfs:label '{title}' }} }} "
+        f"WHERE {{ GRAPH ?g {{ ?s rdfs:label ?l ; dct:identifier '{record_id}' }} }}")
+
+
 @pytest.mark.slow
 def test_search_answers_from_the_previous_index_while_a_sync_runs(
         fresh: tuple[Path, Path]) -> None:
@@ -673,11 +682,7 @@ def test_search_answers_from_the_previous_index_while_a_sync_runs(
 
         def write_and_sync() -> None:
             with engine.expecting_sync():
-                base.store.update(
-                    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-                    "PREFIX dct: <http://purl.org/dc/terms/> DELETE { GRAPH ?g { ?s rdfs:label "
-                    "?l } } INSERT { GRAPH ?g { ?s rdfs:label 'Zonnepanelen op het dak' } } "
-                    "WHERE { GRAPH ?g { ?s rdfs:label ?l ; dct:identifier 'les-brugge-fiets' } }")
+                retitle(base, "les-brugge-fiets", "Zonnepanelen op het dak")
                 engine.sync(progress=hold)
 
         writer = threading.Thread(target=write_and_sync)
@@ -737,11 +742,7 @@ def test_a_question_runs_beside_a_batch_when_the_embedder_is_thread_safe(
 
         def write_and_sync() -> None:
             with engine.expecting_sync():
-                base.store.update(
-                    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-                    "PREFIX dct: <http://purl.org/dc/terms/> DELETE { GRAPH ?g { ?s rdfs:label "
-                    "?l } } INSERT { GRAPH ?g { ?s rdfs:label 'Deelauto in de straat' } } "
-                    "WHERE { GRAPH ?g { ?s rdfs:label ?l ; dct:identifier 'les-brugge-fiets' } }")
+                retitle(base, "les-brugge-fiets", "Deelauto in de straat")
                 engine.sync()
 
         writer = threading.Thread(target=write_and_sync)
