@@ -53,7 +53,7 @@ def sparql_pool(settings: Settings, store: Store) -> SparqlWorkerPool:
     assert store.data_dir is not None
     similarity = similarity_function(
         IndexLayout.of(store.data_dir).vectors, embedder=settings.embedder,
-        base_iri=settings.base_iri, threads=settings.threads)
+        base_iri=settings.base_iri, threads=settings.threads, data_dir=store.data_dir)
     config = WorkerConfig(
         data_dir=store.data_dir, max_rows=settings.sparql_max_rows, functions=(similarity,),
         sandbox=settings.sandbox, in_memory_quads=settings.sparql_in_memory_quads)

@@ -351,6 +351,71 @@ def reindex(data_dir: DataDir = None) -> None:
     typer.echo(f"indexed {report.total} items ({report.embedded} embedded)")
 
 
+@app.command()
+def tune(
+    data_dir: DataDir = None,
+    questions: Annotated[Path, typer.Option(
+        "--questions", help="Labelled question set; its `test` split (else all of it) judges "
+        "the tuned model. Never trained on.")] = Path("data/eval/questions.jsonl"),
+    epochs: Annotated[int, typer.Option("--epochs", min=1, max=20)] = 1,
+    learning_rate: Annotated[float, typer.Option("--learning-rate", min=1e-6, max=1e-1)] = 2e-3,
+    layers: Annotated[int, typer.Option(
+        "--layers", min=1, max=12, help="Top layers whose biases and LayerNorm weights are "
+        "tuned.")] = 4,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=2, max=256)] = 32,
+    max_pairs: Annotated[int | None, typer.Option(
+        "--max-pairs", min=2, help="Train on at most this many pairs (quick runs).")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 13,
+    min_gain: Annotated[float, typer.Option(
+        "--min-gain", help="Adopt only when hybrid nDCG@10 gains at least this much.")] = 0.005,
+    adopt: Annotated[bool, typer.Option(
+        "--adopt/--no-adopt", help="Adopt a better model (reindex), or only report.")] = True,
+    discard: Annotated[bool, typer.Option(
+        "--discard", help="Serve the untuned model again (reindex) and stop.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fine-tune e5 on the knowledge base's curated links, judge it on held-back questions
+    before and after, and adopt it (reindexing) only when it is better. Needs the `st` extra
+    (torch)."""
+    from search.evaluate import load_questions
+    from search.tuning import TuneConfig, tune_engine
+    from search.tuning import discard as run_discard
+
+    with knowledge_base(data_dir, threads=_batch_threads()) as kb, progress_bar() as progress:
+        if discard:
+            done = run_discard(kb.search_engine, progress=progress)
+            typer.echo("serving the untuned model again" if done else
+                       "no tuned model was served; nothing changed")
+            return
+        if not questions.is_file():
+            raise fail(f"--questions {questions}: no such file (a labelled question set judges "
+                       "whether the tuned model is better)", 2)
+        qs = load_questions(questions)
+        config = TuneConfig(epochs=epochs, learning_rate=learning_rate, train_layers=layers,
+                            batch_size=batch_size, max_pairs=max_pairs, seed=seed)
+        outcome = tune_engine(kb.search_engine, qs, config, min_gain=min_gain, adopt=adopt,
+                              progress=progress)
+    report = outcome.report
+    if as_json:
+        typer.echo(json.dumps({
+            "questions": outcome.questions, "before": outcome.before, "after": outcome.after,
+            "adopted": outcome.adopted, "reason": outcome.reason, "model": outcome.model.name,
+            "pairs": report.pairs, "pairs_by_kind": report.pairs_by_kind,
+            "steps": report.steps, "train_seconds": round(report.seconds, 1),
+            "seconds": round(outcome.seconds, 1)}, indent=2))
+        return
+    kinds = ", ".join(f"{k} {n}" for k, n in report.pairs_by_kind.items())
+    typer.echo(f"trained on {report.pairs} pairs from curated links ({kinds}): {report.steps} "
+               f"steps, {report.parameters:,} parameters, {report.seconds:.0f} s")
+    typer.echo(f"nDCG@10 on {outcome.questions} held-back questions:")
+    for name in outcome.before:
+        typer.echo(f"  {name:<20} before {outcome.before[name]:.3f}   after "
+                   f"{outcome.after.get(name, float('nan')):.3f}")
+    verdict = "adopted" if outcome.adopted else "not adopted"
+    typer.echo(f"{outcome.model.name}: {verdict} ({outcome.reason}); {outcome.seconds:.0f} s "
+               "in all")
+
+
 @app.command(name="eval")
 def evaluate(
     data_dir: DataDir = None,

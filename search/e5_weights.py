@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,9 @@ class BundledE5:
     normaliser: dict[int, tuple[int, ...]]  # code point -> replacement (empty: deleted)
     tensors: dict[str, _Tensor] = field(repr=False)
     _data: memoryview = field(repr=False)
+    # float32 tensors that replace the file's (by file name): the biases and LayerNorm weights
+    # a tuning run changed (search/tuning.py). Only float32 tensors may be replaced.
+    overrides: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def quantised(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """A Q4_0 matrix as (int8 values in -8..7, shape [rows, cols]; float32 block scales,
@@ -95,11 +98,29 @@ class BundledE5:
         entry = self.tensors.get(name)
         if entry is None:
             raise WeightsFormatError(f"{self.path}: no tensor {name!r}")
+        if name in self.overrides:
+            return self.overrides[name].astype(np.float32).reshape(self.shape(name))
         if entry.dtype == DTYPE_Q4_0:
             values, scales = self.quantised(name)
             return dequantize_q4_0(values, scales)
         out = np.frombuffer(self._data, dtype="<f4", count=entry.count, offset=entry.offset)
         return out.reshape(self.shape(name)).astype(np.float32)
+
+    def with_overrides(self, overrides: dict[str, np.ndarray]) -> BundledE5:
+        """This model with the float32 tensors in ``overrides`` replaced; a name the file lacks,
+        a quantised tensor or a wrong shape raises :class:`WeightsFormatError`."""
+        for name, value in overrides.items():
+            entry = self.tensors.get(name)
+            if entry is None or entry.dtype != DTYPE_F32:
+                raise WeightsFormatError(f"{self.path}: no float32 tensor {name!r} to replace")
+            if tuple(np.shape(value)) != self.shape(name):
+                raise WeightsFormatError(f"{name}: shape {np.shape(value)} is not "
+                                         f"{self.shape(name)}")
+        return replace(self, overrides={**self.overrides, **overrides})
+
+    def float_names(self) -> list[str]:
+        """The names of the tensors stored as float32 (biases, LayerNorm weights, positions)."""
+        return [n for n, t in self.tensors.items() if t.dtype == DTYPE_F32]
 
     def shape(self, name: str) -> tuple[int, ...]:
         """The shape of tensor ``name``, from the header (matrices are [out, in])."""

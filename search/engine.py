@@ -44,6 +44,7 @@ from search.result_models import (
     item_refs,
 )
 from search.snippets import snippet
+from search.tuned import tuned_for
 from search.understanding import QueryUnderstanding, Understanding
 from search.vectorindex import VectorIndex, VectorIndexError
 
@@ -89,7 +90,8 @@ class SearchEngine:
     """
 
     def __init__(self, store: Store, settings: Settings, *, index_dir: Path | None,
-                 read_only: bool = False, weights: Weights | None = None) -> None:
+                 read_only: bool = False, weights: Weights | None = None,
+                 embedder: Embedder | None = None) -> None:
         self.store = store
         self.settings = settings
         self.read_only = read_only
@@ -108,7 +110,7 @@ class SearchEngine:
         self._query_turn = threading.Condition()
         self._syncing = False
         self._sync_expected = 0
-        self._embedder: Embedder | None = None
+        self._embedder: Embedder | None = embedder
         self._embedder2: Embedder | None = None
         self._vectors: VectorIndex | None = None
         self._vectors2: VectorIndex | None = None  # the second embedding model's, if any
@@ -125,14 +127,29 @@ class SearchEngine:
 
     @property
     def embedder(self) -> Embedder:
-        """The configured embedder, loaded once (threads limited before the engine loads)."""
+        """The configured embedder, loaded once (threads limited before the engine loads).
+
+        An index embedded with a model `wijken tune` adopted is served with that model (found
+        in the data directory's `models/`), as long as the setting names the e5 engine it was
+        exported to (`search.tuned`)."""
         if self._embedder is None:
             configure_threads(self.settings.threads)
+            tuned = None
+            if self.layout is not None:
+                tuned = tuned_for(self.layout.built_with(), self.layout.directory.parent)
             try:
-                self._embedder = load_embedder(self.settings.embedder)
+                self._embedder = load_embedder(self.settings.embedder, tuned=tuned)
             except ValueError as exc:
                 raise UserError(str(exc)) from exc
         return self._embedder
+
+    def use_embedder(self, embedder: Embedder) -> None:
+        """Embed with `embedder` from now on (a tuned model adopted or discarded); the caller
+        reindexes (`sync(rebuild=True)`) before the engine answers again."""
+        with self._lock:
+            self._embedder = embedder
+            self._vectors = None
+            self._query_cache = LRUCache(QUERY_CACHE_SIZE)
 
     @property
     def embedder2(self) -> Embedder | None:

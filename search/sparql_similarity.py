@@ -22,7 +22,8 @@ from kg.terms import OxTerm
 from ontology.namespaces import WK
 from search.embedders import Embedder, configure_threads, load_embedder
 from search.lru import LRUCache
-from search.vectorindex import VectorIndex, VectorIndexError, saved_stamp
+from search.tuned import TUNED_MARK, tuned_for
+from search.vectorindex import VectorIndex, VectorIndexError, saved_model_id, saved_stamp
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,6 +44,8 @@ class SimilarityConfig:
     embedder: str
     base_iri: str
     threads: int = 1
+    # Where a tuned model the index names is found (`search.tuned`); None: never tuned.
+    data_dir: Path | None = None
 
 
 class SimilarityFunction:
@@ -83,20 +86,28 @@ class SimilarityFunction:
         return saved_stamp(self.config.index_dir)
 
     def _load(self) -> tuple[Embedder, VectorIndex]:
-        if self._embedder is None:
-            configure_threads(self.config.threads)
-            self._embedder = load_embedder(self.config.embedder)
         if self._index is None:
+            # The index names its model: one `wijken tune` adopted is served with its tuning.
+            built_with = saved_model_id(self.config.index_dir)
+            tuned = tuned_for(built_with, self.config.data_dir)
+            current = None if self._embedder is None else self._embedder.model_id
+            if current is None or (current != built_with if tuned else TUNED_MARK in current):
+                configure_threads(self.config.threads)
+                self._embedder = load_embedder(self.config.embedder, tuned=tuned)
+                self._queries.clear()
+            embedder = self._embedder
+            assert embedder is not None
             stamp = self._stamp()
             try:
                 self._index = VectorIndex.load(
                     self.config.index_dir,
-                    expected_model_id=self._embedder.model_id,
-                    expected_dim=self._embedder.dim,
+                    expected_model_id=embedder.model_id,
+                    expected_dim=embedder.dim,
                 )
             except VectorIndexError as exc:
                 raise SearchIndexError(f"wk:similarity cannot use the search index: {exc}") from exc
             self._index_stamp = stamp
+        assert self._embedder is not None
         return self._embedder, self._index
 
     # -- the function ---------------------------------------------------------------------
@@ -151,10 +162,10 @@ class SimilarityFunction:
 
 
 def similarity_function(index_dir: Path, *, embedder: str, base_iri: str,
-                        threads: int = 1) -> FunctionSpec:
+                        threads: int = 1, data_dir: Path | None = None) -> FunctionSpec:
     """`wk:similarity` as a registration for the SPARQL workers (see `kg.sparql.messages`)."""
     config = SimilarityConfig(index_dir=index_dir, embedder=embedder, base_iri=base_iri,
-                              threads=threads)
+                              threads=threads, data_dir=data_dir)
     return FunctionSpec(
         SIMILARITY_IRI, f"{__name__}:SimilarityFunction", config,
         label=(("nl", "semantische gelijkenis"), ("en", "semantic similarity")),

@@ -399,6 +399,17 @@ def saved_stamp(path: Path) -> tuple[float, int] | None:
     return (stat.st_mtime, stat.st_size)
 
 
+def saved_model_id(path: Path) -> str | None:
+    """The model id the index saved in `path` was embedded with (its ``config.json``), or None
+    when none is saved or the file cannot be read."""
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = config.get("model_id") if isinstance(config, dict) else None
+    return str(value) if value else None
+
+
 def recover_dir(target: Path) -> bool:
     """Finish a :func:`_replace_dir` that was cut short between its two renames: put the old
     copy back where the index belongs. True if something was restored."""
