@@ -4,7 +4,7 @@ anderen …"), filter suggestions, and what search understood of the question.""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from search.documents import Document, Ref
 from search.hybrid import Fused, LinkGraph
@@ -30,10 +30,15 @@ LINK_VOTE = 0.5
 
 
 def answer_card(ranked: Sequence[Fused], docs: Mapping[str, Document], graph: LinkGraph,
-                understood: Understood) -> AnswerCard | None:
+                understood: Understood, *, within: Collection[str] | None = None
+                ) -> AnswerCard | None:
     """The thresholds the question touches (as strong hits, or linked by strong hits) and, for
     each, the breakthroughs that overcame it: where, with which measures and actors. None when
-    the strongest hits touch no threshold."""
+    the strongest hits touch no threshold.
+
+    ``within``: the items the user's filters (other than type) allow; the card then lists only
+    those breakthroughs and measures. A threshold's status still counts every place that
+    overcame it: "open" must not mean "not in the filtered municipality"."""
     votes: dict[str, float] = {}
     for f in ranked[:CARD_FROM_HITS]:
         d = docs.get(f.id)
@@ -64,6 +69,11 @@ def answer_card(ranked: Sequence[Fused], docs: Mapping[str, Document], graph: Li
         places = sorted({b.municipality.id: b.municipality for b in overcoming
                          if b.municipality is not None}.values(), key=lambda m: m.title)
         status = "overwonnen" if len(places) >= 2 else "deels" if places else "open"
+        if within is not None:
+            overcoming = [b for b in overcoming if b.id in within]
+            direct = [m for m in direct if m.id in within]
+            places = sorted({b.municipality.id: b.municipality for b in overcoming
+                             if b.municipality is not None}.values(), key=lambda m: m.title)
         thresholds.append(AnswerThreshold(
             id=threshold.id, title=threshold.title, iri=threshold.iri, status=status,
             breakthroughs=[AnswerBreakthrough(

@@ -466,6 +466,13 @@ class SearchEngine:
         return [d.id for d in docs.values()
                 if all(v & d.facet_values(k) for k, v in clean.items())]
 
+    def _card_scope(self, filters: Mapping[str, str] | None) -> set[str] | None:
+        """The items the answer card may list: those the filters other than `type` allow
+        (a type filter narrows the hits, not the card's breakthroughs and measures)."""
+        scoped = {k: v for k, v in (filters or {}).items() if k != "type" and v}
+        allowed = self.allowed(scoped) if scoped else None
+        return None if allowed is None else set(allowed)
+
     def understand(self, query: str) -> Understanding:
         """What a question names and asks for (labels read from the store once per sync)."""
         with self._lock:
@@ -510,8 +517,9 @@ class SearchEngine:
                             total_candidates=len(docs) if allowed is None else len(allowed),
                             understanding=understanding_model(understood),
                             suggestions=suggestions(understood, filters or {}),
-                            answer=answer_card(fused, docs, graph, understood) if hybrid
-                            else None)
+                            answer=answer_card(fused, docs, graph, understood,
+                                               within=self._card_scope(filters))
+                            if hybrid else None)
 
     def retrieve(self, query: str, understood: Understanding, *, pool: int,
                  allowed: Sequence[str] | None, weights: Weights, dense: bool = True,

@@ -140,3 +140,12 @@ def test_answer_card_lists_who_overcame_the_touched_thresholds_where_and_how() -
     t2 = card.thresholds[1]
     assert t2.status == "open" and not t2.breakthroughs and [m.id for m in t2.measures] == ["m1"]
     assert answer_card([Fused("x", score=1.0)], docs, LinkGraph(docs), Understanding()) is None
+    # Filtered to Gent (the user's filters, type aside): only what is in Gent is listed, while
+    # the status still counts every place that overcame the threshold.
+    scoped = answer_card(ranked, docs, LinkGraph(docs), Understanding(),
+                         within={"t1", "t2", "l1", "b1"})
+    assert scoped is not None
+    t1 = scoped.thresholds[0]
+    assert [b.id for b in t1.breakthroughs] == ["b1"] and [p.title for p in t1.places] == ["Gent"]
+    assert t1.status == "overwonnen"
+    assert not scoped.thresholds[1].measures  # m1 is outside the filter
