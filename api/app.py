@@ -20,7 +20,7 @@ from api.middleware import (
     ResponseHeadersMiddleware,
     with_vary_accept,
 )
-from api.routes import docs, health, items, linkeddata, search
+from api.routes import docs, health, items, linkeddata, search, signals
 from api.security import with_security_headers
 from api.sparql import routes as sparql
 from api.sparql.client_limits import ClientSlots
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = N
     app.add_middleware(ResponseHeadersMiddleware, edit=with_security_headers)
     app.include_router(search.router)
     app.include_router(items.router)
+    app.include_router(signals.router)
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(linkeddata.build_router(resolved))

@@ -25,6 +25,7 @@ from kg.catalogue import source_graphs
 from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
 from kg.items import Item, ItemReader
 from kg.settings import Settings
+from kg.signals import Signal, SignalFilters, build_signals
 from kg.sparql.guard import check_query
 from kg.store import OxQueryResults, Store
 from kg.traversal import (
@@ -42,6 +43,7 @@ from search.result_models import SearchResult
 
 logger = logging.getLogger("wijken")
 
+SIGNAL_CACHE = 64  # signal lists kept (per graph generation and filter)
 EXPORT_FORMATS = {
     "ttl": (ox.RdfFormat.TURTLE, False),
     "nt": (ox.RdfFormat.N_TRIPLES, False),
@@ -119,6 +121,8 @@ class KnowledgeBase:
         self.items = ItemReader(self.store, self.base_iri)
         self._search: SearchEngine | None = None
         self._write_lock = threading.Lock()
+        self._signals: dict[tuple[int, SignalFilters], list[Signal]] = {}
+        self._signals_lock = threading.Lock()
         if not read_only:
             self.ensure_reference_data()
 
@@ -293,6 +297,21 @@ class KnowledgeBase:
         if item.type != "threshold":
             raise NotFoundError(f"{threshold_id!r} is a {item.type}, not a threshold")
         return threshold_breakthroughs(self.store, item.iri, item.id)
+
+    def signals(self, filters: SignalFilters | None = None) -> list[Signal]:
+        """Drempel signals: thresholds ranked by how widely they recur (`kg.signals`), computed
+        once per graph generation and filter."""
+        filters = filters or SignalFilters()
+        key = (self.store.generation, filters)
+        with self._signals_lock:
+            cached = self._signals.get(key)
+        if cached is None:
+            cached = build_signals(self.store, filters)
+            with self._signals_lock:
+                if len(self._signals) >= SIGNAL_CACHE:
+                    self._signals.clear()
+                self._signals[key] = cached
+        return cached
 
     def subgraph(self, record_id: str, *, depth: int = 1, max_nodes: int = 150) -> Subgraph:
         """The nodes and edges around a record, for display."""

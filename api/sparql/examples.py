@@ -24,6 +24,21 @@ class Example:
     query: str
 
 
+# The municipality count of the drempel signals (`/signalen`, kg/signals.py): the drempel and
+# the items linked to it, located directly or through their wijk.
+SIGNALS_QUERY = _PREFIXES + """SELECT ?drempel ?titel (COUNT(DISTINCT ?gemeente) AS ?gemeenten)
+       (COUNT(DISTINCT ?les) AS ?lessen) WHERE {
+  ?drempel a wk:Threshold ; rdfs:label ?titel .
+  OPTIONAL {
+    ?item (wk:addresses|wk:overcomes)? ?drempel .
+    { ?item wk:municipality ?gemeente } UNION { ?item wk:neighbourhood/wk:municipality ?gemeente }
+  }
+  OPTIONAL { ?les a wk:Lesson ; wk:addresses ?drempel }
+}
+GROUP BY ?drempel ?titel
+ORDER BY DESC(?gemeenten) DESC(?lessen) ?titel
+LIMIT 20"""
+
 EXAMPLES: tuple[Example, ...] = (
     Example(
         "doorbraken-per-gemeente",
@@ -96,6 +111,14 @@ ORDER BY DESC(?items)""",
 }
 GROUP BY ?graaf
 ORDER BY DESC(?records)""",
+    ),
+    Example(
+        "drempelsignalen",
+        "Drempels die het vaakst terugkomen",
+        "In hoeveel gemeenten komt elke drempel terug (de drempel en de lessen, maatregelen en "
+        "doorbraken die eraan gelinkt zijn), en in hoeveel lessen? Dezelfde telling als "
+        "/signalen.",
+        SIGNALS_QUERY,
     ),
 )
 DEFAULT_EXAMPLE = EXAMPLES[0]

@@ -1,5 +1,6 @@
-"""The Dutch web pages: search (`/`), the overview (`/overzicht`) and the SPARQL editor
-(`/editor`). Record pages are the HTML form of each IRI (`api/web/ld_html.py`).
+"""The Dutch web pages: search (`/`), the overview (`/overzicht`), the drempel signals
+(`/signalen`) and the SPARQL editor (`/editor`). Record pages are the HTML form of each IRI
+(`api/web/ld_html.py`).
 
 Pages are server-rendered (Jinja2) and work without JavaScript; the search form is a GET form,
 so a question with its filters is a shareable URL. Search, the store and the index block:
@@ -20,6 +21,7 @@ from api.web.facets import FACETS, facet_counts, parse_filters, passes
 from api.web.templating import render
 from kg.errors import SearchIndexError, UserError
 from kg.overview import build_overview
+from kg.signals import SignalFilters, signal_options
 from search.engine import MAX_K, MAX_QUERY_CHARS
 
 router = APIRouter(tags=["web"], include_in_schema=False)
@@ -92,6 +94,27 @@ def search_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
 def overview_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     """Counts per record type, per theme and per LEKP werf, with bar charts."""
     return render(request, "overview.html", {"overview": build_overview(kb.store)})
+
+
+@router.get("/signalen", response_class=HTMLResponse, name="signals_page")
+def signals_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
+    """Drempel signals: drempels ranked by how widely they recur, with filters by werf, theme
+    and province, and CSV/XLSX downloads of the same table."""
+    params = request.query_params
+    chosen = {name: " ".join(params.get(name, "").split())[:80]
+              for name in ("werf", "theme", "province")}
+    context: dict[str, Any] = {"chosen": chosen, "signals": [], "error": None,
+                               "options": signal_options(kb.store)}
+    status = 200
+    try:
+        context["signals"] = kb.signals(SignalFilters(**chosen))
+    except UserError as exc:
+        context["error"] = str(exc)
+        status = exc.status
+    query = urlencode({k: v for k, v in chosen.items() if v})
+    context["download"] = {fmt: f"/api/signals?{query}&format={fmt}" if query else
+                           f"/api/signals?format={fmt}" for fmt in ("csv", "xlsx")}
+    return render(request, "signals.html", context, status_code=status)
 
 
 @router.get("/editor", response_class=HTMLResponse, name="sparql_editor")

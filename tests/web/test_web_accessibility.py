@@ -17,6 +17,7 @@ PAGES = (
     "/id/neighbourhood/mijncite-beringen",
     "/id/concept/thema/water",
     "/overzicht",
+    "/signalen",
     "/editor",
 )
 # Problems on the page: controls without an accessible name, images without text, and so on.

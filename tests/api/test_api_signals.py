@@ -1,0 +1,65 @@
+"""`/api/signals` over real HTTP on the sample corpus: JSON equal to the facade's signals, CSV
+and XLSX downloads of the same table, filters, and clean errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+
+from kg.signals import SIGNAL_COLUMNS, SignalFilters
+from tests.api.conftest import LiveServer, assert_error
+
+
+def test_json_lists_every_drempel_most_widespread_first(sample_live: LiveServer,
+                                                        sample_client: httpx.Client) -> None:
+    response = sample_client.get("/api/signals")
+    assert response.status_code == 200
+    body = response.json()
+    expected = sample_live.kb.signals()
+    assert body["count"] == len(expected) == len(body["signals"]) and body["filters"] == {}
+    assert [s["id"] for s in body["signals"]] == [s.id for s in expected]
+    first = body["signals"][0]
+    assert first["municipalities"] >= body["signals"][-1]["municipalities"]
+    assert first["status"] in {"overwonnen", "deels", "open"}
+    assert set(first) >= {"neighbourhoods", "lessons", "linked_items", "activities", "trend",
+                          "places", "first_date", "last_date", "themes", "werven"}
+
+
+def test_filters_reach_the_signals(sample_live: LiveServer, sample_client: httpx.Client) -> None:
+    body = sample_client.get("/api/signals", params={"theme": "renovatie",
+                                                     "province": "70000"}).json()
+    assert body["filters"] == {"theme": "renovatie", "province": "70000"}
+    expected = sample_live.kb.signals(SignalFilters(theme="renovatie", province="70000"))
+    assert [s["id"] for s in body["signals"]] == [s.id for s in expected]
+    assert all("renovatie" in {t["id"] for t in s["themes"]} for s in body["signals"])
+
+
+def test_csv_and_xlsx_hold_the_same_table(sample_client: httpx.Client) -> None:
+    from openpyxl import load_workbook
+
+    signals = sample_client.get("/api/signals", params={"werf": "werf-2"}).json()["signals"]
+    response = sample_client.get("/api/signals", params={"werf": "werf-2", "format": "csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "drempelsignalen.csv" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert tuple(rows[0]) == SIGNAL_COLUMNS and len(rows) == len(signals) + 1
+    assert [r[1] for r in rows[1:]] == [s["id"] for s in signals]
+    assert [int(r[5]) for r in rows[1:]] == [s["municipalities"] for s in signals]
+    response = sample_client.get("/api/signals", params={"werf": "werf-2", "format": "xlsx"})
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None and sheet.title == "Drempelsignalen"
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert tuple(table[0]) == SIGNAL_COLUMNS and len(table) == len(signals) + 1
+    assert [r[1] for r in table[1:]] == [s["id"] for s in signals]
+    assert [r[5] for r in table[1:]] == [s["municipalities"] for s in signals]
+
+
+def test_bad_parameters_are_clean_errors(sample_client: httpx.Client) -> None:
+    error = assert_error(sample_client.get("/api/signals", params={"theme": "geen-thema"}), 400)
+    assert "theme 'geen-thema'" in error["message"] and "renovatie" in error["message"]
+    assert_error(sample_client.get("/api/signals", params={"format": "pdf"}), 422)
+    assert_error(sample_client.get("/api/signals", params={"werf": "x" * 500}), 422)

@@ -1,0 +1,108 @@
+"""Drempel signals (`kg.signals`) on the sample corpus, each count checked against an
+independent SPARQL query written another way (property paths instead of unions, one count per
+query), and the filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.sparql.examples import SIGNALS_QUERY
+from kg.errors import UserError
+from kg.signals import SignalFilters, build_signals, signal_options, signal_rows
+from kg.store import Store
+
+PREFIXES = SIGNALS_QUERY.split("SELECT", 1)[0]
+
+
+@pytest.fixture(scope="module")
+def store(sample_data_dir: Path) -> Iterator[Store]:
+    s = Store(sample_data_dir, read_only=True)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def counts(store: Store, query: str) -> dict[str, int]:
+    """{threshold IRI: n} from a query selecting ?drempel and ?n."""
+    return {str(r["drempel"]): int(str(r["n"])) for r in store.select(PREFIXES + query)}
+
+
+def test_every_count_agrees_with_an_independent_query(store: Store) -> None:
+    signals = build_signals(store)
+    thresholds = counts(store, "SELECT ?drempel (1 AS ?n) WHERE { ?drempel a wk:Threshold }")
+    assert {s.iri for s in signals} == set(thresholds) and len(signals) >= 40
+    # The published example query: municipalities and lessons.
+    example = {str(r["drempel"]): (int(str(r["gemeenten"])), int(str(r["lessen"])))
+               for r in store.select(SIGNALS_QUERY.replace("LIMIT 20", ""))}
+    evidence = "?item (wk:addresses|wk:overcomes)? ?drempel . ?drempel a wk:Threshold ."
+    wijken = counts(store, f"""SELECT ?drempel (COUNT(DISTINCT ?w) AS ?n) WHERE {{
+        {evidence} OPTIONAL {{ ?item wk:neighbourhood ?w }} }} GROUP BY ?drempel""")
+    linked = counts(store, """SELECT ?drempel (COUNT(DISTINCT ?item) AS ?n) WHERE {
+        ?drempel a wk:Threshold . OPTIONAL { ?item wk:addresses|wk:overcomes ?drempel }
+        } GROUP BY ?drempel""")
+    activities = counts(store, f"""SELECT ?drempel (COUNT(DISTINCT ?a) AS ?n) WHERE {{
+        {evidence} OPTIONAL {{ ?item <http://www.w3.org/ns/prov#wasGeneratedBy> ?a }} }}
+        GROUP BY ?drempel""")
+    places = counts(store, """SELECT ?drempel (COUNT(DISTINCT ?m) AS ?n) WHERE {
+        ?drempel a wk:Threshold . OPTIONAL { ?b a wk:Breakthrough ; wk:overcomes ?drempel ;
+        wk:municipality|wk:neighbourhood/wk:municipality ?m } } GROUP BY ?drempel""")
+    for s in signals:
+        assert (s.municipalities, s.lessons) == example[s.iri], s.id
+        assert s.neighbourhoods == wijken[s.iri], s.id
+        assert s.linked_items == linked[s.iri], s.id
+        assert s.activities == activities[s.iri], s.id
+        expected = "overwonnen" if places[s.iri] >= 2 else "deels" if places[s.iri] else "open"
+        assert s.status == expected, s.id
+        assert len(s.places) == s.municipalities
+        assert sum(s.trend.values()) <= s.linked_items
+        if s.first_date:
+            assert s.last_date and s.first_date <= s.last_date
+    # Most widely recurring first; the statuses occur as the sample has them.
+    assert [s.municipalities for s in signals] == sorted((s.municipalities for s in signals),
+                                                         reverse=True)
+    assert {s.status for s in signals} >= {"overwonnen", "open"}
+
+
+def test_filters_narrow_drempels_or_evidence(store: Store) -> None:
+    everything = {s.id: s for s in build_signals(store)}
+    options = signal_options(store)
+    theme = options["theme"][0][0]
+    themed = build_signals(store, SignalFilters(theme=theme))
+    assert themed and all(theme in {t.id for t in s.themes} for s in themed)
+    assert len(themed) < len(everything)
+    werf = options["werf"][0][0]
+    assert all(werf in s.werven for s in build_signals(store, SignalFilters(werf=werf)))
+    limburg = build_signals(store, SignalFilters(province="70000"))
+    provinces = {str(r["nis"]): str(r["p"]) for r in store.select(
+        PREFIXES + "SELECT ?nis ?p WHERE { ?m a wk:Municipality ; dct:identifier ?nis ; "
+                   "wk:province/dct:identifier ?p }")}
+    assert limburg
+    for s in limburg:
+        assert s.places and all(provinces[p.id] == "70000" for p in s.places)
+        assert s.municipalities <= everything[s.id].municipalities
+        assert s.linked_items <= everything[s.id].linked_items
+
+
+@pytest.mark.parametrize(("filters", "message"), [
+    (SignalFilters(theme="geen-thema"), "theme 'geen-thema'"),
+    (SignalFilters(werf="werf-99"), "werf 'werf-99'"),
+    (SignalFilters(province="Limburg"), "province 'Limburg'"),
+])
+def test_unknown_filter_values_name_the_parameter_and_the_known_ones(
+        store: Store, filters: SignalFilters, message: str) -> None:
+    with pytest.raises(UserError, match=message) as info:
+        build_signals(store, filters)
+    assert "use one of" in str(info.value)
+
+
+def test_rows_follow_the_columns(store: Store) -> None:
+    from kg.signals import SIGNAL_COLUMNS
+
+    signals = build_signals(store)[:3]
+    rows = signal_rows(signals)
+    assert all(len(r) == len(SIGNAL_COLUMNS) for r in rows)
+    assert rows[0][0] == signals[0].title and rows[0][-1] == signals[0].iri
