@@ -15,6 +15,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from ingest.records import Record
 from kg.terms import from_ox
 from ontology.namespaces import (
+    POLICY_LEVEL_SCHEME,
     RECORD_TYPES,
     SCHEMA,
     SUBTYPE_SCHEMES,
@@ -38,6 +39,7 @@ GENERATED_BY, SOURCE, DATE, ALT_LABEL = _n(PROV.wasGeneratedBy), _n(DCTERMS.sour
     _n(DCTERMS.date), _n(SKOS.altLabel)
 SUBTYPE, URL, PIONEER, MENTIONS = _n(DCTERMS.type), _n(SCHEMA.url), _n(WK.pioneer), \
     _n(WK.mentions)
+POLICY_LEVEL, PRIORITY = _n(WK.policyLevel), _n(WK.priority)
 XSD_DATE, XSD_BOOLEAN = _n(XSD.date), _n(XSD.boolean)
 CLASSES = {t: _n(WK[cls]) for t, (cls, _, _) in RECORD_TYPES.items()}
 # field -> predicate, for the id-valued fields whose predicate does not depend on the type
@@ -104,6 +106,12 @@ class RecordMapper:
         if rec.pioneer is not None:
             out.append(ox.Triple(s, PIONEER, ox.Literal(str(rec.pioneer).lower(),
                                                         datatype=XSD_BOOLEAN)))
+        if rec.policy_level:
+            out.append(ox.Triple(s, POLICY_LEVEL, ox.NamedNode(
+                concept_iri(POLICY_LEVEL_SCHEME, rec.policy_level))))
+        if rec.priority is not None:
+            out.append(ox.Triple(s, PRIORITY, ox.Literal(str(rec.priority).lower(),
+                                                         datatype=XSD_BOOLEAN)))
         out.extend(ox.Triple(s, MENTIONS, ox.NamedNode(m)) for m in sorted(set(mentions)))
         return out
 

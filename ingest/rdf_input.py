@@ -45,13 +45,14 @@ _SINGLE: dict[Node, str] = {
     WK.municipality: "municipality", WK.neighbourhood: "neighbourhood",
     PROV.wasGeneratedBy: "source", DCTERMS.source: "source", DCTERMS.date: "date",
     DCTERMS.type: "subtype", SCHEMA.url: "url", WK.pioneer: "pioneer",
+    WK.policyLevel: "policy_level", WK.priority: "priority",
 }
 _DERIVED = {WK.mentions}  # recomputed by the pipeline
 
 
 def _value(term: Any, field: str, base_iri: str) -> tuple[Any, str | None]:
     """A field value from an RDF object, or an error message."""
-    if field in ("themes", "subtype"):
+    if field in ("themes", "subtype", "policy_level"):
         if isinstance(term, URIRef) and str(term).startswith(CONCEPT_ROOT):
             return str(term).rsplit("/", 1)[1], None
         return None, f"{term} is not a wijken concept IRI"
@@ -68,7 +69,7 @@ def _value(term: Any, field: str, base_iri: str) -> tuple[Any, str | None]:
     if field == "url":
         return str(term), None
     if isinstance(term, Literal):
-        return term.toPython() if field in ("pioneer", "date") else str(term), None
+        return term.toPython() if field in ("pioneer", "priority", "date") else str(term), None
     return None, f"{term} must be a literal"
 
 

@@ -54,6 +54,10 @@ class Record(BaseModel):
     url: str | None = Field(default=None, max_length=2000,
                             pattern=r"^https?://[^\s<>\"{}|\\^`]+$")
     pioneer: bool | None = Field(default=None, description="A pioneer neighbourhood.")
+    policy_level: str | None = Field(default=None, description="Threshold: notation in the "
+                                     "beleidsniveau scheme (lokaal ... europees).")
+    priority: bool | None = Field(default=None, description="Threshold: a priority for the "
+                                  "work programme, set by curators.")
 
     @field_validator("id", "neighbourhood", "source")
     @classmethod
@@ -89,7 +93,7 @@ class Record(BaseModel):
         return value
 
     @field_validator("text", "municipality", "neighbourhood", "source", "subtype", "url",
-                     mode="before")
+                     "policy_level", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
@@ -123,7 +127,7 @@ class Record(BaseModel):
                 raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)")
         return value
 
-    @field_validator("pioneer", mode="before")
+    @field_validator("pioneer", "priority", mode="before")
     @classmethod
     def _bool(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ingest.records import REFERENCE_FIELDS, SourceRecord
 from kg.errors import Problem
 from kg.municipalities import resolve_municipality, suggest_municipalities
-from ontology.namespaces import SUBTYPE_SCHEMES
+from ontology.namespaces import POLICY_LEVEL_SCHEME, SUBTYPE_SCHEMES
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ def resolve(
         if item.record.pioneer is not None and item.record.type != "neighbourhood":
             out.problems.append(item.raw.problem(
                 "pioneer", "only a neighbourhood can be a pioneer"))
+        out.problems += _threshold_field_problems(item, vocabulary)
         _resolve_municipality(item, out)
     return out
 
@@ -143,6 +144,21 @@ def _subtype_problems(item: SourceRecord, vocabulary: Vocabulary) -> list[Proble
         return [raw.problem("subtype", f"unknown {scheme} {rec.subtype!r}; known: "
                                        f"{', '.join(sorted(notations))}")]
     return []
+
+
+def _threshold_field_problems(item: SourceRecord, vocabulary: Vocabulary) -> list[Problem]:
+    """`policy_level` and `priority` belong to thresholds; a level must be in its scheme."""
+    rec, raw = item.record, item.raw
+    problems = [raw.problem(name, f"only a threshold has a {name}; this is a {rec.type}")
+                for name in ("policy_level", "priority")
+                if getattr(rec, name) is not None and rec.type != "threshold"]
+    if rec.policy_level is not None and rec.type == "threshold":
+        levels = vocabulary.schemes.get(POLICY_LEVEL_SCHEME, {})
+        if rec.policy_level not in levels:
+            problems.append(raw.problem("policy_level", f"unknown {POLICY_LEVEL_SCHEME} "
+                                        f"{rec.policy_level!r}; known: "
+                                        f"{', '.join(sorted(levels))}"))
+    return problems
 
 
 def _resolve_municipality(item: SourceRecord, out: Resolution) -> None:

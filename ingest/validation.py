@@ -35,6 +35,8 @@ FIELD_OF = {
     DCTERMS.type: "subtype",
     SCHEMA.url: "url",
     WK.pioneer: "pioneer",
+    WK.policyLevel: "policy_level",
+    WK.priority: "priority",
     WK.mentions: "text",
 }
 

@@ -10,7 +10,8 @@ last date (an item's own `dct:date`, else its activity's), and a trend: linked i
 Status: *overwonnen* (breakthroughs in two or more municipalities), *deels* (one), *open*
 (none yet) — the same rule as the answer card.
 
-Filters narrow the thresholds (`werf`, `theme`: by the threshold's themes) or the evidence
+Filters narrow the thresholds (`werf`, `theme`: by the threshold's themes; `level`: its
+beleidsniveau, who can remove it) or the evidence
 (`province`: only items located in that province count, so the ranking answers "what recurs
 in Limburg"). Ranked by municipalities, then wijken, lessons and linked items.
 """
@@ -48,6 +49,10 @@ class Signal(BaseModel):
     title: str
     iri: str
     subtype: str | None = Field(default=None, description="The drempeltype label.")
+    policy_level: NamedRef | None = Field(default=None, description="Who can remove it "
+                                          "(beleidsniveau: notation and label).")
+    priority: bool = Field(default=False, description="A priority of the work programme, set "
+                           "by curators.")
     themes: list[NamedRef] = Field(default_factory=list)
     werven: list[str] = Field(default_factory=list, description="LEKP werf notations.")
     municipalities: int = Field(description="Distinct municipalities of the threshold and the "
@@ -72,6 +77,7 @@ class SignalFilters:
 
     werf: str = ""
     theme: str = ""
+    level: str = ""
     province: str = ""
 
 
@@ -101,9 +107,12 @@ SELECT ?t ?item ?class ?nis ?mlabel ?wijk ?activity ?date ?province WHERE {
 }"""
 
 _THRESHOLDS = P + """
-SELECT ?t ?id ?title ?sublabel WHERE {
+SELECT ?t ?id ?title ?sublabel ?level ?levellabel ?priority WHERE {
   ?t a wk:Threshold ; dct:identifier ?id ; rdfs:label ?title .
   OPTIONAL { ?t dct:type ?sub . ?sub skos:prefLabel ?sublabel FILTER (lang(?sublabel) = "nl") }
+  OPTIONAL { ?t wk:policyLevel ?l . ?l skos:notation ?level ; skos:prefLabel ?levellabel
+             FILTER (lang(?levellabel) = "nl") }
+  OPTIONAL { ?t wk:priority ?priority }
 }"""
 
 _THEMES = P + """
@@ -122,17 +131,20 @@ def build_signals(store: Store, filters: SignalFilters | None = None) -> list[Si
     """Every threshold (that passes the filters) with its evidence counted, most widely
     recurring first."""
     filters = filters or SignalFilters()
-    meta: dict[str, tuple[str, str, str | None]] = {}
+    meta: dict[str, tuple[str, str, str | None, NamedRef | None, bool]] = {}
     for r in store.select(_THRESHOLDS):
+        level = (NamedRef(id=str(r["level"]), label=str(r["levellabel"]))
+                 if r.get("level") is not None else None)
         meta.setdefault(str(r["t"]), (str(r["id"]), str(r["title"]),
-                                      _str(r.get("sublabel")) or None))
+                                      _str(r.get("sublabel")) or None, level,
+                                      _str(r.get("priority")) == "true"))
     themes: dict[str, dict[str, str]] = {}
     werven: dict[str, set[str]] = {}
     for r in store.select(_THEMES):
         themes.setdefault(str(r["t"]), {})[str(r["notation"])] = str(r["label"])
         if r.get("werf") is not None:
             werven.setdefault(str(r["t"]), set()).add(str(r["werf"]))
-    _check(filters, themes, werven, store)
+    _check(filters, themes, werven, store, {m[3].id for m in meta.values() if m[3]})
     acc: dict[str, _Acc] = {t: _Acc() for t in meta}
     for r in store.select(_EVIDENCE):
         t = str(r["t"])
@@ -161,9 +173,11 @@ def build_signals(store: Store, filters: SignalFilters | None = None) -> list[Si
             a.dates.add(date)
     years = _years(store)
     out = []
-    for t, (rid, title, sub) in meta.items():
+    for t, (rid, title, sub, level, priority) in meta.items():
         own = themes.get(t, {})
         if filters.theme and filters.theme not in own:
+            continue
+        if filters.level and (level is None or level.id != filters.level):
             continue
         if filters.werf and filters.werf not in werven.get(t, set()):
             continue
@@ -175,7 +189,7 @@ def build_signals(store: Store, filters: SignalFilters | None = None) -> list[Si
                   "deels" if places >= STATUS_RULE["deels"] else "open")
         trend = Counter(years[i] for i in a.items if i in years)
         out.append(Signal(
-            id=rid, title=title, iri=t, subtype=sub,
+            id=rid, title=title, iri=t, subtype=sub, policy_level=level, priority=priority,
             themes=[NamedRef(id=k, label=v) for k, v in sorted(own.items())],
             werven=sorted(werven.get(t, set())),
             municipalities=len(a.municipalities), neighbourhoods=len(a.neighbourhoods),
@@ -206,8 +220,11 @@ def _years(store: Store) -> dict[str, str]:
 
 
 def _check(filters: SignalFilters, themes: dict[str, dict[str, str]],
-           werven: dict[str, set[str]], store: Store) -> None:
+           werven: dict[str, set[str]], store: Store, levels: set[str]) -> None:
     """Unknown filter values are user errors that name the parameter and what exists."""
+    if filters.level and filters.level not in levels:
+        raise UserError(f"level {filters.level!r} is not the beleidsniveau of any drempel; use "
+                        f"one of {', '.join(sorted(levels))}")
     if filters.theme:
         known = {n for per in themes.values() for n in per}
         if filters.theme not in known:
@@ -228,14 +245,16 @@ def _check(filters: SignalFilters, themes: dict[str, dict[str, str]],
                                                        sorted(provinces.items())))
 
 
-SIGNAL_COLUMNS = ("drempel", "id", "drempeltype", "thema's", "LEKP-werven", "gemeenten",
+SIGNAL_COLUMNS = ("drempel", "id", "drempeltype", "beleidsniveau", "prioriteit", "thema's",
+                  "LEKP-werven", "gemeenten",
                   "wijken", "lessen", "gelinkte items", "activiteiten", "doorbraken", "status",
                   "eerste datum", "laatste datum", "plaatsen", "IRI")
 
 
 def signal_rows(signals: Iterable[Signal]) -> list[list[str | int]]:
     """The signals as table rows under `SIGNAL_COLUMNS` (CSV and XLSX exports)."""
-    return [[s.title, s.id, s.subtype or "", ", ".join(t.label for t in s.themes),
+    return [[s.title, s.id, s.subtype or "", s.policy_level.label if s.policy_level else "",
+             "ja" if s.priority else "", ", ".join(t.label for t in s.themes),
              ", ".join(s.werven), s.municipalities, s.neighbourhoods, s.lessons, s.linked_items,
              s.activities, s.breakthroughs, s.status, s.first_date or "", s.last_date or "",
              ", ".join(p.label for p in s.places), s.iri] for s in signals]
@@ -251,7 +270,12 @@ def signal_options(store: Store) -> dict[str, list[tuple[str, str]]]:
         SELECT DISTINCT ?n ?label WHERE { ?t a wk:Threshold ; dct:subject ?theme .
         ?theme skos:notation ?n ; skos:prefLabel ?label FILTER (lang(?label) = "nl") }
         ORDER BY ?label""")]
+    levels = [(str(r["n"]), str(r["label"])) for r in store.select(P + """
+        SELECT DISTINCT ?n ?label WHERE { ?t a wk:Threshold ; wk:policyLevel ?l .
+        ?l skos:notation ?n ; skos:prefLabel ?label FILTER (lang(?label) = "nl") }""")]
+    order = ["lokaal", "intergemeentelijk", "vlaams", "federaal", "europees"]  # small to large
+    levels.sort(key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]))
     provinces = [(str(r["id"]), str(r["label"])) for r in store.select(P + """
         SELECT ?id ?label WHERE { ?p a wk:Province ; dct:identifier ?id ; rdfs:label ?label }
         ORDER BY ?label""")]
-    return {"werf": werven, "theme": themes, "province": provinces}
+    return {"werf": werven, "theme": themes, "level": levels, "province": provinces}

@@ -28,6 +28,7 @@ SCHEMES: tuple[str, ...] = (
     "maatregeltype",
     "activiteittype",
     "actortype",
+    "beleidsniveau",
 )
 
 

@@ -43,6 +43,7 @@ SUBTYPE_SCHEMES: Final[dict[str, str]] = {
     "actor": "actortype",
 }
 THEME_SCHEME: Final = "thema"
+POLICY_LEVEL_SCHEME: Final = "beleidsniveau"  # a threshold's `policy_level` (wk:policyLevel)
 
 # Keyed by any term, so that a term read from the store looks up as it is.
 CLASS_TO_TYPE: Final[dict[Node, str]] = {WK[cls]: t for t, (cls, _, _) in RECORD_TYPES.items()}

@@ -74,6 +74,8 @@ CONTEXT: dict[str, Any] = {
         "wasGeneratedBy": {"@id": "prov:wasGeneratedBy", **_ID},
         "url": {"@id": "schema:url", **_ID},
         "pioneer": {"@id": "wk:pioneer", "@type": "xsd:boolean"},
+        "policyLevel": {"@id": "wk:policyLevel", **_ID},
+        "priority": {"@id": "wk:priority", "@type": "xsd:boolean"},
     }
 }
 

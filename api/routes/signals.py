@@ -25,6 +25,8 @@ Werf = Annotated[str, Query(max_length=40, description="Only drempels of this LE
                                                         "(`werf-2`).")]
 Theme = Annotated[str, Query(max_length=80, description="Only drempels with this theme "
                                                          "(notation, e.g. `renovatie`).")]
+Level = Annotated[str, Query(max_length=40, description="Only drempels of this beleidsniveau "
+                                                        "(`lokaal` ... `europees`).")]
 Province = Annotated[str, Query(max_length=10, description="Count only evidence located in "
                                                             "this province (NIS code, `70000`).")]
 
@@ -37,9 +39,10 @@ class Signals(BaseModel):
     signals: list[Signal]
 
 
-def filters_of(werf: str, theme: str, province: str) -> SignalFilters:
+def filters_of(werf: str, theme: str, level: str, province: str) -> SignalFilters:
     """The filters from request parameters (stripped)."""
-    return SignalFilters(werf=werf.strip(), theme=theme.strip(), province=province.strip())
+    return SignalFilters(werf=werf.strip(), theme=theme.strip(), level=level.strip(),
+                         province=province.strip())
 
 
 def as_csv(signals: list[Signal]) -> str:
@@ -81,22 +84,25 @@ def as_xlsx(signals: list[Signal]) -> bytes:
     responses={**error_responses(400, 422), 200: {"content": {
         "text/csv": {}, XLSX_TYPE: {}}, "description": "JSON, CSV or XLSX (`format`)."}},
 )
-def signals(kb: KnowledgeBaseDep, werf: Werf = "", theme: Theme = "", province: Province = "",
+def signals(kb: KnowledgeBaseDep, werf: Werf = "", theme: Theme = "", level: Level = "",
+            province: Province = "",
             format: Annotated[str, Query(pattern="^(json|csv|xlsx)$",
                                          description="json, csv or xlsx.")] = "json",
             ) -> Signals | Response:
     """Every drempel with the distinct municipalities and wijken of its evidence (the drempel
     and the lessons, measures and breakthroughs linked to it), its lessons, linked items,
     activities and breakthroughs, its first and last date, linked items per year, and its
-    status: *overwonnen* (breakthroughs in two or more municipalities), *deels* (one), *open*.
+    status: *overwonnen* (breakthroughs in two or more municipalities), *deels* (one), *open*;
+    its beleidsniveau and the curators' priority flag.
     Most widely recurring first. Unknown filter values answer 400 with the known ones."""
-    found = kb.signals(filters_of(werf, theme, province))
+    found = kb.signals(filters_of(werf, theme, level, province))
     if format == "csv":
         return Response(as_csv(found), media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": 'attachment; filename="drempelsignalen.csv"'})
     if format == "xlsx":
         return Response(as_xlsx(found), media_type=XLSX_TYPE, headers={
             "Content-Disposition": 'attachment; filename="drempelsignalen.xlsx"'})
-    chosen = {"werf": werf.strip(), "theme": theme.strip(), "province": province.strip()}
+    chosen = {"werf": werf.strip(), "theme": theme.strip(), "level": level.strip(),
+              "province": province.strip()}
     return Signals(filters={k: v for k, v in chosen.items() if v}, count=len(found),
                    signals=found)

@@ -102,7 +102,7 @@ def signals_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     and province, and CSV/XLSX downloads of the same table."""
     params = request.query_params
     chosen = {name: " ".join(params.get(name, "").split())[:80]
-              for name in ("werf", "theme", "province")}
+              for name in ("werf", "theme", "level", "province")}
     context: dict[str, Any] = {"chosen": chosen, "signals": [], "error": None,
                                "options": signal_options(kb.store)}
     status = 200

@@ -28,10 +28,12 @@ def test_json_lists_every_drempel_most_widespread_first(sample_live: LiveServer,
 
 
 def test_filters_reach_the_signals(sample_live: LiveServer, sample_client: httpx.Client) -> None:
-    body = sample_client.get("/api/signals", params={"theme": "renovatie",
+    body = sample_client.get("/api/signals", params={"theme": "renovatie", "level": "vlaams",
                                                      "province": "70000"}).json()
-    assert body["filters"] == {"theme": "renovatie", "province": "70000"}
-    expected = sample_live.kb.signals(SignalFilters(theme="renovatie", province="70000"))
+    assert body["filters"] == {"theme": "renovatie", "level": "vlaams", "province": "70000"}
+    expected = sample_live.kb.signals(SignalFilters(theme="renovatie", level="vlaams",
+                                                    province="70000"))
+    assert expected and all(s.policy_level and s.policy_level.id == "vlaams" for s in expected)
     assert [s["id"] for s in body["signals"]] == [s.id for s in expected]
     assert all("renovatie" in {t["id"] for t in s["themes"]} for s in body["signals"])
 
@@ -47,7 +49,8 @@ def test_csv_and_xlsx_hold_the_same_table(sample_client: httpx.Client) -> None:
     rows = list(csv.reader(io.StringIO(response.text)))
     assert tuple(rows[0]) == SIGNAL_COLUMNS and len(rows) == len(signals) + 1
     assert [r[1] for r in rows[1:]] == [s["id"] for s in signals]
-    assert [int(r[5]) for r in rows[1:]] == [s["municipalities"] for s in signals]
+    column = SIGNAL_COLUMNS.index("gemeenten")
+    assert [int(r[column]) for r in rows[1:]] == [s["municipalities"] for s in signals]
     response = sample_client.get("/api/signals", params={"werf": "werf-2", "format": "xlsx"})
     assert response.status_code == 200 and response.content[:2] == b"PK"
     sheet = load_workbook(io.BytesIO(response.content)).active
@@ -55,7 +58,7 @@ def test_csv_and_xlsx_hold_the_same_table(sample_client: httpx.Client) -> None:
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert tuple(table[0]) == SIGNAL_COLUMNS and len(table) == len(signals) + 1
     assert [r[1] for r in table[1:]] == [s["id"] for s in signals]
-    assert [r[5] for r in table[1:]] == [s["municipalities"] for s in signals]
+    assert [r[column] for r in table[1:]] == [s["municipalities"] for s in signals]
 
 
 def test_bad_parameters_are_clean_errors(sample_client: httpx.Client) -> None:

@@ -132,6 +132,15 @@ def test_pioneer_is_a_boolean_literal(mapper: RecordMapper, pioneer: bool) -> No
     assert value == ox.Literal(str(pioneer).lower(), datatype=ox.NamedNode(str(XSD.boolean)))
 
 
+def test_policy_level_and_priority_of_a_threshold(mapper: RecordMapper) -> None:
+    record = record_of(id="d-btw", type="threshold", title="Btw", policy_level="federaal",
+                       priority=True)
+    triples = {t.predicate.value: t.object for t in mapper.triples(record, municipality_nis=None)}
+    assert triples[str(WK.policyLevel)] == ox.NamedNode(concept_iri("beleidsniveau", "federaal"))
+    assert triples[str(WK.priority)] == ox.Literal("true",
+                                                   datatype=ox.NamedNode(str(XSD.boolean)))
+
+
 def test_fields_left_empty_give_no_triples(mapper: RecordMapper) -> None:
     record = record_of(id="w-muide", type="neighbourhood", title="Muide", municipality="Gent")
     predicates = {t.predicate.value for t in mapper.triples(record, municipality_nis=None)}

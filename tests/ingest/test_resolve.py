@@ -172,3 +172,19 @@ def test_dangling_after_removal_names_the_referrer() -> None:
         "a.csv: id: record 'd-1' is no longer in this file, but 'les-9' in b.jsonl still "
         "points at it"]
     assert dangling_after_removal(removed, {}) == []
+
+
+def test_policy_level_and_priority_only_for_thresholds(vocabulary: Vocabulary) -> None:
+    res = resolve(batch(
+        {"id": "d-1", "type": "threshold", "title": "D", "policy_level": "vlaams",
+         "priority": True},
+        {"id": "d-2", "type": "threshold", "title": "D2", "policy_level": "gemeentelijk"},
+        {"id": "les-1", "type": "lesson", "title": "L", "policy_level": "lokaal",
+         "priority": False},
+    ), known={}, replaced_graphs=set(), vocabulary=vocabulary)
+    assert messages(res) == [
+        "in.jsonl:2: policy_level: unknown beleidsniveau 'gemeentelijk'; known: europees, "
+        "federaal, intergemeentelijk, lokaal, vlaams",
+        "in.jsonl:3: policy_level: only a threshold has a policy_level; this is a lesson",
+        "in.jsonl:3: priority: only a threshold has a priority; this is a lesson",
+    ]

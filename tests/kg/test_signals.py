@@ -61,6 +61,15 @@ def test_every_count_agrees_with_an_independent_query(store: Store) -> None:
         assert sum(s.trend.values()) <= s.linked_items
         if s.first_date:
             assert s.last_date and s.first_date <= s.last_date
+    levels = {str(r["drempel"]): (str(r["level"]), str(r.get("priority") or "false"))
+              for r in store.select(PREFIXES + """SELECT ?drempel ?level ?priority WHERE {
+        ?drempel a wk:Threshold ; wk:policyLevel/skos:notation ?level .
+        OPTIONAL { ?drempel wk:priority ?priority } }""")}
+    for s in signals:
+        level, priority = levels.get(s.iri, ("", "false"))
+        assert (s.policy_level.id if s.policy_level else "") == level, s.id
+        assert s.priority == (priority == "true"), s.id
+    assert any(s.priority for s in signals) and len(levels) == len(signals)
     # Most widely recurring first; the statuses occur as the sample has them.
     assert [s.municipalities for s in signals] == sorted((s.municipalities for s in signals),
                                                          reverse=True)
@@ -76,6 +85,9 @@ def test_filters_narrow_drempels_or_evidence(store: Store) -> None:
     assert len(themed) < len(everything)
     werf = options["werf"][0][0]
     assert all(werf in s.werven for s in build_signals(store, SignalFilters(werf=werf)))
+    federal = build_signals(store, SignalFilters(level="federaal"))
+    assert federal and all(s.policy_level and s.policy_level.id == "federaal" for s in federal)
+    assert options["level"][0][0] == "lokaal"
     limburg = build_signals(store, SignalFilters(province="70000"))
     provinces = {str(r["nis"]): str(r["p"]) for r in store.select(
         PREFIXES + "SELECT ?nis ?p WHERE { ?m a wk:Municipality ; dct:identifier ?nis ; "
@@ -91,6 +103,7 @@ def test_filters_narrow_drempels_or_evidence(store: Store) -> None:
     (SignalFilters(theme="geen-thema"), "theme 'geen-thema'"),
     (SignalFilters(werf="werf-99"), "werf 'werf-99'"),
     (SignalFilters(province="Limburg"), "province 'Limburg'"),
+    (SignalFilters(level="gemeentelijk"), "level 'gemeentelijk'"),
 ])
 def test_unknown_filter_values_name_the_parameter_and_the_known_ones(
         store: Store, filters: SignalFilters, message: str) -> None:

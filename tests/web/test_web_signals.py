@@ -16,7 +16,7 @@ def test_signals_page_ranks_drempels_and_filters_them(browser: Any, web_url: str
     browser.get(web_url + "/signalen")
     rows = browser.find_elements(By.CSS_SELECTOR, "#signals tbody tr")
     assert len(rows) >= 40
-    counts = [int(r.find_elements(By.TAG_NAME, "td")[1].text) for r in rows]
+    counts = [int(r.find_elements(By.TAG_NAME, "td")[2].text) for r in rows]
     assert counts == sorted(counts, reverse=True) and counts[0] > 1
     first = rows[0].find_element(By.CSS_SELECTOR, "th a")
     assert first.text and first.get_attribute("href")
@@ -27,9 +27,17 @@ def test_signals_page_ranks_drempels_and_filters_them(browser: Any, web_url: str
     wait(browser, lambda d: "province=70000" in d.current_url)
     limburg = browser.find_elements(By.CSS_SELECTOR, "#signals tbody tr")
     assert 0 < len(limburg) < len(rows)
-    assert int(limburg[0].find_elements(By.TAG_NAME, "td")[1].text) <= counts[0]
+    assert int(limburg[0].find_elements(By.TAG_NAME, "td")[2].text) <= counts[0]
     csv_link = browser.find_element(By.LINK_TEXT, "CSV").get_attribute("href")
     assert "province=70000" in csv_link and "format=csv" in csv_link
+    # And by beleidsniveau: every row shows the chosen level.
+    Select(browser.find_element(By.ID, "f-province")).select_by_visible_text("heel Vlaanderen")
+    Select(browser.find_element(By.ID, "f-level")).select_by_visible_text("federaal")
+    browser.find_element(By.CSS_SELECTOR, "form.signal-filters button").click()
+    wait(browser, lambda d: "level=federaal" in d.current_url)
+    federal = browser.find_elements(By.CSS_SELECTOR, "#signals tbody tr")
+    assert federal and all(r.find_elements(By.TAG_NAME, "td")[1].text == "federaal"
+                           for r in federal)
 
 
 def test_an_unknown_filter_value_is_explained(browser: Any, web_url: str) -> None:
