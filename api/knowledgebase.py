@@ -29,11 +29,13 @@ from kg.signals import Signal, SignalFilters, build_signals
 from kg.sparql.guard import check_query
 from kg.store import OxQueryResults, Store
 from kg.traversal import (
+    MetThreshold,
     Related,
     SimilarNeighbourhood,
     Subgraph,
     ThresholdAnswer,
     Traversal,
+    neighbourhood_thresholds,
     threshold_breakthroughs,
 )
 from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
@@ -259,6 +261,13 @@ class KnowledgeBase:
 
         return Traversal(self.store).related(item.iri, types=types, limit=limit,
                                              similar=similar)
+
+    def neighbourhood_thresholds(self, neighbourhood_id: str) -> list[MetThreshold]:
+        """The thresholds a neighbourhood met, through its own items' links."""
+        item = self.item(neighbourhood_id)
+        if item.type != "neighbourhood":
+            raise NotFoundError(f"{neighbourhood_id!r} is a {item.type}, not a neighbourhood")
+        return neighbourhood_thresholds(self.store, item.iri)
 
     def similar_neighbourhoods(self, neighbourhood_id: str, *, limit: int = 5
                                ) -> list[SimilarNeighbourhood]:

@@ -336,3 +336,47 @@ class SimilarNeighbourhood:
     title: str
     thresholds: list[tuple[str, str]]
     themes: list[str]
+
+
+class MetThreshold(BaseModel):
+    """A threshold a neighbourhood met: through the links of its own items, not its location."""
+
+    id: str
+    title: str
+    iri: str
+    items: list[Ref] = Field(default_factory=list, description="The neighbourhood's items that "
+                             "address or overcome it.")
+    overcome_here: bool = Field(description="One of those items is a breakthrough that "
+                                "overcomes it.")
+    elsewhere: int = Field(description="Other neighbourhoods whose items link it.")
+
+
+def neighbourhood_thresholds(store: Store, iri: str) -> list[MetThreshold]:
+    """The thresholds a neighbourhood's own lessons, measures and breakthroughs address or
+    overcome (and the threshold records located there), most linked first."""
+    n = f"<{iri}>"
+    rows = store.select(P + f"""SELECT ?t ?tid ?tl ?i ?iid ?il ?how WHERE {{
+        {{ ?i wk:neighbourhood {n} ; wk:addresses ?t . BIND ("addresses" AS ?how) }}
+        UNION {{ ?i wk:neighbourhood {n} ; wk:overcomes ?t . BIND ("overcomes" AS ?how) }}
+        UNION {{ ?t wk:neighbourhood {n} . BIND (?t AS ?i) BIND ("located" AS ?how) }}
+        ?t a wk:Threshold ; dct:identifier ?tid ; rdfs:label ?tl .
+        ?i dct:identifier ?iid ; rdfs:label ?il }}""")
+    found: dict[str, MetThreshold] = {}
+    for r in rows:
+        t = str(r["t"])
+        met = found.setdefault(t, MetThreshold(id=str(r["tid"]), title=str(r["tl"]), iri=t,
+                                               overcome_here=False, elsewhere=0))
+        if str(r["i"]) != t and all(ref.id != str(r["iid"]) for ref in met.items):
+            met.items.append(Ref(id=str(r["iid"]), title=str(r["il"])))
+        if str(r["how"]) == "overcomes":
+            met.overcome_here = True
+    if found:
+        values = " ".join(f"<{t}>" for t in found)
+        for r in store.select(P + f"""SELECT ?t (COUNT(DISTINCT ?w) AS ?n) WHERE {{
+                VALUES ?t {{ {values} }} ?j wk:addresses|wk:overcomes ?t ;
+                wk:neighbourhood ?w FILTER (?w != {n}) }} GROUP BY ?t"""):
+            found[str(r["t"])].elsewhere = int(str(r["n"]))
+    for met in found.values():
+        met.items.sort(key=lambda ref: ref.title.lower())
+    return sorted(found.values(), key=lambda m: (-len(m.items), not m.overcome_here,
+                                                 m.title.lower()))

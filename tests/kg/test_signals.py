@@ -119,3 +119,30 @@ def test_rows_follow_the_columns(store: Store) -> None:
     rows = signal_rows(signals)
     assert all(len(r) == len(SIGNAL_COLUMNS) for r in rows)
     assert rows[0][0] == signals[0].title and rows[0][-1] == signals[0].iri
+
+
+def test_a_wijk_meets_the_drempels_its_own_items_link(store: Store) -> None:
+    from kg.traversal import neighbourhood_thresholds
+
+    wijken = [str(r["w"]) for r in store.select(
+        PREFIXES + "SELECT ?w WHERE { ?w a wk:Neighbourhood } ORDER BY ?w")]
+    assert len(wijken) >= 8
+    seen_located_only = 0
+    for w in wijken:
+        met = neighbourhood_thresholds(store, w)
+        linked = {str(r["t"]): int(str(r["n"])) for r in store.select(PREFIXES + f"""
+            SELECT ?t (COUNT(DISTINCT ?i) AS ?n) WHERE {{ ?i wk:neighbourhood <{w}> ;
+            wk:addresses|wk:overcomes ?t . ?t a wk:Threshold }} GROUP BY ?t""")}
+        located = {str(r["t"]) for r in store.select(PREFIXES + f"""
+            SELECT ?t WHERE {{ ?t a wk:Threshold ; wk:neighbourhood <{w}> }}""")}
+        assert {m.iri for m in met} == set(linked) | located, w
+        for m in met:
+            assert len(m.items) == linked.get(m.iri, 0), (w, m.id)
+        overcome = {str(r["t"]) for r in store.select(PREFIXES + f"""
+            SELECT ?t WHERE {{ ?b a wk:Breakthrough ; wk:neighbourhood <{w}> ;
+            wk:overcomes ?t }}""")}
+        assert {m.iri for m in met if m.overcome_here} == overcome, w
+        assert [len(m.items) for m in met] == sorted((len(m.items) for m in met), reverse=True)
+        seen_located_only += sum(1 for m in met if m.iri not in located)
+    # The point of it: far more drempels than the one located in a wijk.
+    assert seen_located_only > 20

@@ -84,6 +84,10 @@ def test_neighbourhood_page_shows_case_and_similar(web_url: str, parse: Any) -> 
     similar = html.split('id="similar"', 1)[1]
     assert "Deelt" in similar and 'href="/id/neighbourhood/' in similar
     assert 'href="/id/threshold/' in similar
+    # The drempels the wijk met through its own items' links, most linked first.
+    met = html.split('id="met"', 1)[1].split('id="similar"', 1)[0]
+    assert met.count('href="/id/threshold/') >= 5 and "hier overwonnen" in met
+    assert "via " in met
 
 
 def test_other_formats_still_negotiated(web_url: str) -> None:
