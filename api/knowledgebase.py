@@ -35,6 +35,8 @@ from kg.traversal import (
     Subgraph,
     ThresholdAnswer,
     Traversal,
+    WijkSummary,
+    compare_neighbourhoods,
     neighbourhood_thresholds,
     threshold_breakthroughs,
 )
@@ -261,6 +263,10 @@ class KnowledgeBase:
 
         return Traversal(self.store).related(item.iri, types=types, limit=limit,
                                              similar=similar)
+
+    def compare_neighbourhoods(self) -> list[WijkSummary]:
+        """Every neighbourhood side by side: the pioneers first (`/wijken`)."""
+        return compare_neighbourhoods(self.store)
 
     def neighbourhood_thresholds(self, neighbourhood_id: str) -> list[MetThreshold]:
         """The thresholds a neighbourhood met, through its own items' links."""

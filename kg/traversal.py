@@ -380,3 +380,54 @@ def neighbourhood_thresholds(store: Store, iri: str) -> list[MetThreshold]:
         met.items.sort(key=lambda ref: ref.title.lower())
     return sorted(found.values(), key=lambda m: (-len(m.items), not m.overcome_here,
                                                  m.title.lower()))
+
+
+class WijkSummary(BaseModel):
+    """One neighbourhood side by side with the others (`/wijken`)."""
+
+    id: str
+    title: str
+    iri: str
+    pioneer: bool
+    municipality: Ref | None = None
+    themes: list[Ref] = Field(default_factory=list)
+    items: dict[str, int] = Field(default_factory=dict, description="Its own lessons, "
+                                  "measures and breakthroughs, by type.")
+    thresholds: int = Field(description="Drempels its items address or overcome.")
+    overcome: int = Field(description="Of those, the drempels a breakthrough here overcomes.")
+    top_thresholds: list[Ref] = Field(default_factory=list, description="The drempels most of "
+                                      "its items link, up to three.")
+
+
+def compare_neighbourhoods(store: Store) -> list[WijkSummary]:
+    """Every neighbourhood with its municipality, themes, own items and the drempels it met;
+    the pioneers first, then by name."""
+    heads = store.select(P + """SELECT ?w ?id ?title ?pioneer ?nis ?mun WHERE {
+        ?w a wk:Neighbourhood ; dct:identifier ?id ; rdfs:label ?title .
+        OPTIONAL { ?w wk:pioneer ?pioneer }
+        OPTIONAL { ?w wk:municipality ?m . ?m wk:nisCode ?nis ; rdfs:label ?mun } }""")
+    out: dict[str, WijkSummary] = {}
+    for r in heads:
+        municipality = (Ref(id=str(r["nis"]), title=str(r["mun"]))
+                        if r.get("nis") is not None else None)
+        out.setdefault(str(r["w"]), WijkSummary(
+            id=str(r["id"]), title=str(r["title"]), iri=str(r["w"]),
+            pioneer=str(r.get("pioneer") or "") == "true", municipality=municipality,
+            thresholds=0, overcome=0))
+    for r in store.select(P + """SELECT ?w ?n ?label WHERE { ?w a wk:Neighbourhood ;
+            dct:subject ?t . ?t skos:notation ?n ; skos:prefLabel ?label
+            FILTER (lang(?label) = "nl") } ORDER BY ?label"""):
+        if str(r["w"]) in out:
+            out[str(r["w"])].themes.append(Ref(id=str(r["n"]), title=str(r["label"])))
+    for r in store.select(P + """SELECT ?w ?c (COUNT(DISTINCT ?i) AS ?n) WHERE {
+            ?i wk:neighbourhood ?w ; a ?c . ?w a wk:Neighbourhood
+            VALUES ?c { wk:Lesson wk:Measure wk:Breakthrough wk:Threshold } } GROUP BY ?w ?c"""):
+        kind = CLASS_TO_TYPE.get(r["c"])
+        if str(r["w"]) in out and kind:
+            out[str(r["w"])].items[kind] = int(str(r["n"]))
+    for summary in out.values():
+        met = neighbourhood_thresholds(store, summary.iri)
+        summary.thresholds = len(met)
+        summary.overcome = sum(1 for m in met if m.overcome_here)
+        summary.top_thresholds = [Ref(id=m.id, title=m.title) for m in met[:3] if m.items]
+    return sorted(out.values(), key=lambda s: (not s.pioneer, s.title.lower()))

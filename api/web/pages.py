@@ -117,6 +117,13 @@ def signals_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     return render(request, "signals.html", context, status_code=status)
 
 
+@router.get("/wijken", response_class=HTMLResponse, name="neighbourhoods_page")
+def neighbourhoods_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
+    """The neighbourhoods side by side, pioneers (koplopers) first: municipality, themes, their
+    own lessons, measures and breakthroughs, and the drempels they met and overcame."""
+    return render(request, "neighbourhoods.html", {"wijken": kb.compare_neighbourhoods()})
+
+
 @router.get("/editor", response_class=HTMLResponse, name="sparql_editor")
 def sparql_editor(request: Request) -> HTMLResponse:
     """The SPARQL editor (YASGUI) pointed at this server's `/sparql`, with example queries."""

@@ -146,3 +146,23 @@ def test_a_wijk_meets_the_drempels_its_own_items_link(store: Store) -> None:
         seen_located_only += sum(1 for m in met if m.iri not in located)
     # The point of it: far more drempels than the one located in a wijk.
     assert seen_located_only > 20
+
+
+def test_wijken_side_by_side_count_what_the_graph_holds(store: Store) -> None:
+    from kg.traversal import compare_neighbourhoods, neighbourhood_thresholds
+
+    wijken = compare_neighbourhoods(store)
+    pioneers = {str(r["w"]) for r in store.select(
+        PREFIXES + "SELECT ?w WHERE { ?w a wk:Neighbourhood ; wk:pioneer true }")}
+    assert len(pioneers) >= 8
+    assert [w.pioneer for w in wijken] == sorted((w.pioneer for w in wijken), reverse=True)
+    assert {w.iri for w in wijken if w.pioneer} == pioneers
+    lessons = counts(store, """SELECT ?drempel (COUNT(DISTINCT ?l) AS ?n) WHERE {
+        ?drempel a wk:Neighbourhood . ?l a wk:Lesson ; wk:neighbourhood ?drempel }
+        GROUP BY ?drempel""")
+    for w in wijken:
+        assert w.items.get("lesson", 0) == lessons.get(w.iri, 0), w.id
+        met = neighbourhood_thresholds(store, w.iri)
+        assert w.thresholds == len(met) and w.overcome == sum(m.overcome_here for m in met)
+        assert w.municipality is not None, w.id
+    assert sum(w.thresholds for w in wijken if w.pioneer) > len(pioneers)

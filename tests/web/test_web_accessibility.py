@@ -18,6 +18,7 @@ PAGES = (
     "/id/concept/thema/water",
     "/overzicht",
     "/signalen",
+    "/wijken",
     "/editor",
 )
 # Problems on the page: controls without an accessible name, images without text, and so on.

@@ -44,3 +44,17 @@ def test_an_unknown_filter_value_is_explained(browser: Any, web_url: str) -> Non
     browser.get(web_url + "/signalen?theme=geen-thema")
     alert = browser.find_element(By.CSS_SELECTOR, "[role=alert]")
     assert "geen-thema" in alert.text
+
+
+def test_wijken_page_compares_the_pioneers(browser: Any, web_url: str) -> None:
+    browser.get(web_url + "/wijken")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#wijken tbody tr")
+    assert len(rows) >= 8
+    first = rows[0]
+    assert "koploper" in first.find_element(By.TAG_NAME, "th").text
+    cells = first.find_elements(By.TAG_NAME, "td")
+    assert cells[0].text  # the municipality
+    assert int(cells[5].text) >= int(cells[6].text) >= 0  # drempels met >= overcome here
+    link = first.find_element(By.CSS_SELECTOR, "th a").get_attribute("href")
+    assert "/id/neighbourhood/" in link
+    assert browser.find_element(By.LINK_TEXT, "Wijken").get_attribute("aria-current") == "page"
