@@ -34,10 +34,12 @@ from kg.traversal import (
     SimilarNeighbourhood,
     Subgraph,
     ThresholdAnswer,
+    TimelineEntry,
     Traversal,
     WijkSummary,
     compare_neighbourhoods,
     neighbourhood_thresholds,
+    neighbourhood_timeline,
     threshold_breakthroughs,
 )
 from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
@@ -263,6 +265,13 @@ class KnowledgeBase:
 
         return Traversal(self.store).related(item.iri, types=types, limit=limit,
                                              similar=similar)
+
+    def neighbourhood_timeline(self, neighbourhood_id: str) -> list[TimelineEntry]:
+        """A neighbourhood's dated items and the activities they came from, oldest first."""
+        item = self.item(neighbourhood_id)
+        if item.type != "neighbourhood":
+            raise NotFoundError(f"{neighbourhood_id!r} is a {item.type}, not a neighbourhood")
+        return neighbourhood_timeline(self.store, item.iri)
 
     def compare_neighbourhoods(self) -> list[WijkSummary]:
         """Every neighbourhood side by side: the pioneers first (`/wijken`)."""

@@ -431,3 +431,41 @@ def compare_neighbourhoods(store: Store) -> list[WijkSummary]:
         summary.overcome = sum(1 for m in met if m.overcome_here)
         summary.top_thresholds = [Ref(id=m.id, title=m.title) for m in met[:3] if m.items]
     return sorted(out.values(), key=lambda s: (not s.pioneer, s.title.lower()))
+
+
+class TimelineEntry(BaseModel):
+    """A dated event of a neighbourhood: one of its items, or an activity it was harvested in."""
+
+    date: str
+    type: str
+    id: str
+    title: str
+    activity: Ref | None = Field(default=None, description="Where the item was harvested.")
+
+
+def neighbourhood_timeline(store: Store, iri: str) -> list[TimelineEntry]:
+    """The neighbourhood's own dated items (their date, else their activity's) and the
+    activities they came from, oldest first."""
+    n = f"<{iri}>"
+    rows = store.select(P + f"""SELECT ?i ?c ?id ?title ?date ?aid ?atitle ?adate WHERE {{
+        ?i wk:neighbourhood {n} ; a ?c ; dct:identifier ?id ; rdfs:label ?title .
+        OPTIONAL {{ ?i dct:date ?own }}
+        OPTIONAL {{ ?i prov:wasGeneratedBy ?a . ?a dct:identifier ?aid ; rdfs:label ?atitle .
+                   OPTIONAL {{ ?a dct:date ?adate }} }}
+        BIND (COALESCE(?own, ?adate) AS ?date) FILTER (BOUND(?date)) }}""")
+    entries: dict[tuple[str, str], TimelineEntry] = {}
+    for r in rows:
+        kind = CLASS_TO_TYPE.get(r["c"])
+        if kind is None:
+            continue
+        activity = (Ref(id=str(r["aid"]), title=str(r["atitle"]))
+                    if r.get("aid") is not None else None)
+        entries.setdefault(("item", str(r["id"])), TimelineEntry(
+            date=str(r["date"])[:10], type=kind, id=str(r["id"]), title=str(r["title"]),
+            activity=activity))
+        if activity is not None and r.get("adate") is not None:
+            entries.setdefault(("activity", activity.id), TimelineEntry(
+                date=str(r["adate"])[:10], type="activity", id=activity.id,
+                title=activity.title))
+    return sorted(entries.values(), key=lambda e: (e.date, e.type != "activity",
+                                                   e.title.lower()))

@@ -158,6 +158,7 @@ def record_page(request: Request, desc: Description, node: URIRef, record_id: st
     if item.type == "neighbourhood":
         context["case"] = item_views.neighbourhood_case(kb, item)
         context["met"] = kb.neighbourhood_thresholds(item.id)
+        context["timeline"] = kb.neighbourhood_timeline(item.id)
         context["similar"] = kb.similar_neighbourhoods(item.id)
         context["pioneer"] = any(str(o) == "true" for o in desc.graph.objects(node, WK.pioneer))
     return render(request, "item.html", context)

@@ -166,3 +166,19 @@ def test_wijken_side_by_side_count_what_the_graph_holds(store: Store) -> None:
         assert w.thresholds == len(met) and w.overcome == sum(m.overcome_here for m in met)
         assert w.municipality is not None, w.id
     assert sum(w.thresholds for w in wijken if w.pioneer) > len(pioneers)
+
+
+def test_a_wijk_timeline_lists_its_dated_items_and_their_activities(store: Store) -> None:
+    from kg.traversal import neighbourhood_timeline
+
+    w = "https://w3id.org/100wijken/id/neighbourhood/mijncite-beringen"
+    timeline = neighbourhood_timeline(store, w)
+    dates = {str(r["id"]): str(r["date"])[:10] for r in store.select(PREFIXES + f"""
+        SELECT ?id ?date WHERE {{ ?i wk:neighbourhood <{w}> ; dct:identifier ?id .
+        OPTIONAL {{ ?i dct:date ?own }} OPTIONAL {{ ?i <http://www.w3.org/ns/prov#wasGeneratedBy>
+        /dct:date ?act }} BIND (COALESCE(?own, ?act) AS ?date) FILTER (BOUND(?date)) }}""")}
+    items = {e.id: e.date for e in timeline if e.type != "activity"}
+    assert items == dates and len(items) >= 5
+    assert [e.date for e in timeline] == sorted(e.date for e in timeline)
+    activities = {e.id for e in timeline if e.type == "activity"}
+    assert activities == {e.activity.id for e in timeline if e.activity is not None}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -88,6 +89,9 @@ def test_neighbourhood_page_shows_case_and_similar(web_url: str, parse: Any) -> 
     met = html.split('id="met"', 1)[1].split('id="similar"', 1)[0]
     assert met.count('href="/id/threshold/') >= 5 and "hier overwonnen" in met
     assert "via " in met
+    timeline = html.split('id="timeline"', 1)[1].split('id="similar"', 1)[0]
+    dates = re.findall(r'<time datetime="([0-9-]+)"', timeline)
+    assert len(dates) >= 5 and dates == sorted(dates)
 
 
 def test_other_formats_still_negotiated(web_url: str) -> None:
