@@ -48,6 +48,22 @@ def test_every_data_file_is_one_source_graph(kb: KnowledgeBase) -> None:
     assert kb.stats().source_graphs == len(files) > 20
 
 
+def test_the_readme_counts_are_the_corpus(kb: KnowledgeBase) -> None:
+    import re
+
+    text = " ".join((SAMPLE / "README.md").read_text(encoding="utf-8").split())
+    found = re.search(r"In all: (\d+) records \(([^)]*)\)", text)
+    assert found, "data/sample/README.md states the record counts"
+    stated = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", found.group(2))}
+    names = {"lessons": "Lesson", "thresholds": "Threshold", "measures": "Measure",
+             "breakthroughs": "Breakthrough", "actors": "Actor",
+             "neighbourhoods": "Neighbourhood", "activities": "Activity",
+             "documents": "SourceDocument"}
+    types = kb.stats().types
+    assert {word: types.get(cls, 0) for word, cls in names.items()} == stated
+    assert int(found.group(1)) == sum(stated.values())
+
+
 def test_the_corpus_has_enough_of_every_type(kb: KnowledgeBase) -> None:
     types = kb.stats().types
     assert types["Lesson"] >= 120
