@@ -111,9 +111,9 @@ def signals_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     except UserError as exc:
         context["error"] = str(exc)
         status = exc.status
-    query = urlencode({k: v for k, v in chosen.items() if v})
-    context["download"] = {fmt: f"/api/signals?{query}&format={fmt}" if query else
-                           f"/api/signals?format={fmt}" for fmt in ("csv", "xlsx")}
+    # The query string of each download (the template writes the path itself).
+    context["download"] = {fmt: urlencode({**{k: v for k, v in chosen.items() if v},
+                                           "format": fmt}) for fmt in ("csv", "xlsx")}
     return render(request, "signals.html", context, status_code=status)
 
 
