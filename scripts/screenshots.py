@@ -5,7 +5,8 @@
                                                                         # on a copy of the data
 
 Needs Debian's `chromium` and `chromium-driver` and `pip install selenium`. Writes
-docs/screenshots/{zoeken,item,drempel,wijk,sparql,overzicht}.png (1280 px wide).
+docs/screenshots/{zoeken,item,drempel,wijk,sparql,overzicht,signalen,wijken}.png (1280 px
+wide).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ PAGES = {
     "wijk": ("/id/neighbourhood/mijncite-beringen", "#graph canvas"),
     "sparql": ("/editor", ".yasr table, .yasr .dataTable"),
     "overzicht": ("/overzicht", "svg.bars"),
+    "signalen": ("/signalen", "#signals tbody tr"),
+    "wijken": ("/wijken", "#wijken tbody tr"),
 }
 
 
