@@ -146,6 +146,7 @@ def build_signals(store: Store, filters: SignalFilters | None = None) -> list[Si
             werven.setdefault(str(r["t"]), set()).add(str(r["werf"]))
     _check(filters, themes, werven, store, {m[3].id for m in meta.values() if m[3]})
     acc: dict[str, _Acc] = {t: _Acc() for t in meta}
+    years: dict[str, str] = {}
     for r in store.select(_EVIDENCE):
         t = str(r["t"])
         if t not in acc:
@@ -171,7 +172,7 @@ def build_signals(store: Store, filters: SignalFilters | None = None) -> list[Si
         date = _str(r.get("date"))[:10]
         if date:
             a.dates.add(date)
-    years = _years(store)
+            years[item] = date[:4]  # a linked item's year: its own date, else its activity's
     out = []
     for t, (rid, title, sub, level, priority) in meta.items():
         own = themes.get(t, {})
@@ -204,18 +205,6 @@ def build_signals(store: Store, filters: SignalFilters | None = None) -> list[Si
             trend=dict(sorted(trend.items()))))
     out.sort(key=lambda s: (-s.municipalities, -s.neighbourhoods, -s.lessons, -s.linked_items,
                             s.title.lower()))
-    return out
-
-
-def _years(store: Store) -> dict[str, str]:
-    """The year of every dated item (its own date, else its activity's)."""
-    out = {}
-    for r in store.select(P + """SELECT ?item ?date WHERE {
-            ?item wk:addresses|wk:overcomes ?t .
-            OPTIONAL { ?item dct:date ?own }
-            OPTIONAL { ?item prov:wasGeneratedBy/dct:date ?actdate }
-            BIND (COALESCE(?own, ?actdate) AS ?date) FILTER (BOUND(?date)) }"""):
-        out[str(r["item"])] = str(r["date"])[:4]
     return out
 
 

@@ -113,23 +113,14 @@ def training_pairs(docs: Mapping[str, Document]) -> list[Pair]:
                                              kind)
 
     for doc in docs.values():
-        for threshold in doc.thresholds:
-            other = docs.get(threshold.id)
-            if other is None or other.id == doc.id:
-                continue
-            add(threshold.title, doc, other.id, "threshold")
-            add(doc.title, other, doc.id, "threshold")
-        for measure in doc.measures:
-            other = docs.get(measure.id)
-            if other is None or other.id == doc.id:
-                continue
-            add(measure.title, doc, other.id, "measure")
-            add(doc.title, other, doc.id, "measure")
-        for related in doc.related:
-            other = docs.get(related.id)
-            if other is not None and other.id != doc.id:
-                add(doc.title, other, doc.id, "related")
-                add(other.title, doc, other.id, "related")
+        for kind, refs in (("threshold", doc.thresholds), ("measure", doc.measures),
+                           ("related", doc.related)):
+            for ref in refs:
+                other = docs.get(ref.id)
+                if other is None or other.id == doc.id:
+                    continue
+                add(other.title, doc, other.id, kind)
+                add(doc.title, other, doc.id, kind)
         if doc.text.strip():
             add(doc.title, doc, doc.id, "title", passage=doc.text)
     return sorted(pairs.values(), key=lambda p: (p.kind, p.source, p.target, p.query))
