@@ -20,7 +20,7 @@ from api.middleware import (
     ResponseHeadersMiddleware,
     with_vary_accept,
 )
-from api.routes import docs, health, items, linkeddata, search, signals
+from api.routes import docs, health, items, linkeddata, search, signals, werkboek
 from api.security import with_security_headers
 from api.sparql import routes as sparql
 from api.sparql.client_limits import ClientSlots
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = N
     app.include_router(search.router)
     app.include_router(items.router)
     app.include_router(signals.router)
+    app.include_router(werkboek.router)
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(linkeddata.build_router(resolved))

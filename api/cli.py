@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kg.errors import IngestError, WijkenError
+from kg.errors import IngestError, UserError, WijkenError
 from kg.settings import Settings
 
 if TYPE_CHECKING:
@@ -136,6 +136,58 @@ def ingest(
     typer.echo(f"{'dry run: ' if dry_run else ''}{n} file(s) {verb}, "
                f"{len(report.ids('added'))} added, {len(report.ids('updated'))} updated, "
                f"{len(report.ids('removed'))} removed")
+
+
+@app.command()
+def werkboek(
+    data_dir: DataDir = None,
+    fmt: Annotated[str, typer.Option("--format", help="html | pdf | md | docx")] = "pdf",
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="The file to write ('-': standard output); default "
+        "werkboek.FORMAT in the current directory.")] = None,
+    werf: Annotated[str, typer.Option(help="Only this LEKP werf (e.g. werf-2).")] = "",
+    theme: Annotated[str, typer.Option(help="Only this theme (notation, e.g. renovatie).")] = "",
+    municipality: Annotated[str, typer.Option(
+        help="Only the drempels met in this municipality (name or NIS code).")] = "",
+    list_editions: Annotated[bool, typer.Option(
+        "--editions", help="Print the edition log instead of writing the werkboek.")] = False,
+) -> None:
+    """Generate the dynamisch werkboek (werf → theme → drempel) from the graph.
+
+    Records a new edition first when the records changed since the last one; the book lists
+    what is new since the edition before it."""
+    from api.werkboek.render import FORMAT_MEDIA_TYPES, render
+    from kg.werkboek import WerkboekScope
+
+    if fmt not in FORMAT_MEDIA_TYPES:
+        raise fail(f"unknown --format {fmt!r}; use one of {', '.join(FORMAT_MEDIA_TYPES)}", 2)
+    with knowledge_base(data_dir, threads=_batch_threads()) as kb:
+        if list_editions:
+            for e in kb.editions():
+                changes = e.get("changes")
+                n = len(changes) if isinstance(changes, list) else 0
+                typer.echo(f"editie {e['number']:>3}  {e['issued']}  {e['records']} records, "
+                           f"{n} gewijzigd sinds de vorige  {e['iri']}")
+            return
+        kb.publish_edition()
+        try:
+            book = kb.werkboek(WerkboekScope(werf=werf, theme=theme, municipality=municipality))
+        except UserError as exc:
+            raise fail(str(exc), 2) from None
+        data = render(book, fmt)
+    if output is not None and str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = output or Path(f"werkboek.{fmt}")
+    try:
+        target.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"cannot write {target}: {exc.strerror or exc}", 2) from None
+    drempels = len(book.drempels)
+    typer.echo(f"{target}: {drempels} drempels in {len(book.parts)} werven, "
+               f"{len(book.open_drempels)} nog open; "
+               + (f"editie {book.edition.number}" if book.edition else "geen editie"))
 
 
 @app.command()

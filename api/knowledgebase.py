@@ -22,10 +22,18 @@ import ontology
 from ingest.pipeline import Ingestor, IngestReport, Progress
 from kg import municipalities
 from kg.catalogue import source_graphs
+from kg.editions import current_edition, editions, publish
 from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
 from kg.items import Item, ItemReader
 from kg.settings import Settings
-from kg.signals import Signal, SignalFilters, build_signals
+from kg.signals import (
+    NamedRef,
+    Signal,
+    SignalFilters,
+    build_signals,
+    curated_links,
+    with_mentions,
+)
 from kg.sparql.guard import check_query
 from kg.store import OxQueryResults, Store
 from kg.traversal import (
@@ -42,6 +50,7 @@ from kg.traversal import (
     neighbourhood_timeline,
     threshold_breakthroughs,
 )
+from kg.werkboek import EditionInfo, Werkboek, WerkboekScope, build_werkboek
 from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
 from search.engine import SearchEngine
 from search.index_layout import IndexLayout
@@ -49,7 +58,9 @@ from search.result_models import SearchResult
 
 logger = logging.getLogger("wijken")
 
+WERKBOEK_CACHE = 16  # werkboeken kept (per graph generation and scope)
 SIGNAL_CACHE = 64  # signal lists kept (per graph generation and filter)
+MENTION_CANDIDATES = 30  # nearest items looked at per drempel for uncurated mentions
 EXPORT_FORMATS = {
     "ttl": (ox.RdfFormat.TURTLE, False),
     "nt": (ox.RdfFormat.N_TRIPLES, False),
@@ -129,6 +140,8 @@ class KnowledgeBase:
         self._write_lock = threading.Lock()
         self._signals: dict[tuple[int, SignalFilters], list[Signal]] = {}
         self._signals_lock = threading.Lock()
+        self._werkboeken: dict[tuple[int, WerkboekScope], Werkboek] = {}
+        self._mentions: tuple[int, dict[str, list[NamedRef]]] | None = None
         if not read_only:
             self.ensure_reference_data()
 
@@ -179,9 +192,12 @@ class KnowledgeBase:
         """
         if dry_run or not sync_index:
             with self._write_lock:
-                return Ingestor(self.store, base_iri=self.base_iri, progress=progress).run(
+                report = Ingestor(self.store, base_iri=self.base_iri, progress=progress).run(
                     paths, dry_run=dry_run, force=force
                 )
+            if report.changed and not dry_run:
+                self.publish_edition()
+            return report
         engine = self.search_engine
         engine.check_model()  # refuse before the store changes
         with engine.expecting_sync():
@@ -191,6 +207,8 @@ class KnowledgeBase:
                 )
             # Also when nothing changed: an index that does not reflect the store (a run
             # killed while embedding, a write that bypassed ingest) is reconciled here.
+            if report.changed:
+                self.publish_edition()
             if report.changed or not self._index_reflects(self.store.generation):
                 engine.sync(progress=progress)
         return report
@@ -216,9 +234,11 @@ class KnowledgeBase:
         Searches meanwhile answer from the previous index (see `SearchEngine.sync`)."""
         if not self._has_index():
             self._update(update)
+            self.publish_edition()
             return
         with self.search_engine.expecting_sync():
             self._update(update)
+            self.publish_edition()
             self.search_engine.sync()
 
     def _update(self, update: str) -> None:
@@ -330,12 +350,69 @@ class KnowledgeBase:
         with self._signals_lock:
             cached = self._signals.get(key)
         if cached is None:
-            cached = build_signals(self.store, filters)
+            cached = with_mentions(self.store, build_signals(self.store, filters),
+                                   self._signal_mentions(), filters)
             with self._signals_lock:
                 if len(self._signals) >= SIGNAL_CACHE:
                     self._signals.clear()
                 self._signals[key] = cached
         return cached
+
+    # -- the dynamisch werkboek -------------------------------------------------------------
+
+    def publish_edition(self) -> EditionInfo | None:
+        """Record a werkboek edition when the records changed since the last one
+        (`kg.editions`); None when nothing changed, the store is read-only or in memory."""
+        if self.read_only or self.data_dir is None:
+            return None
+        with self._write_lock:
+            return publish(self.store, self.data_dir, self.base_iri)
+
+    def editions(self) -> list[dict[str, object]]:
+        """The werkboek's edition log, oldest first."""
+        return editions(self.data_dir)
+
+    def werkboek(self, scope: WerkboekScope | None = None) -> Werkboek:
+        """The dynamisch werkboek (`kg.werkboek`) of the graph as it is, dated by its latest
+        edition (or marked a working version after it); built once per generation and scope."""
+        scope = scope or WerkboekScope()
+        key = (self.store.generation, scope)
+        with self._signals_lock:
+            cached = self._werkboeken.get(key)
+        if cached is None:
+            cached = build_werkboek(self.store, scope,
+                                    edition=current_edition(self.store, self.data_dir))
+            with self._signals_lock:
+                if len(self._werkboeken) >= WERKBOEK_CACHE:
+                    self._werkboeken.clear()
+                self._werkboeken[key] = cached
+        return cached
+
+    def _signal_mentions(self) -> dict[str, list[NamedRef]]:
+        """Per threshold id, the lessons, measures and breakthroughs about it that nobody linked
+        to it: among its nearest items in the search index, those at least as close as the
+        median curated link (`wk:addresses`/`wk:overcomes`) is to its drempel. Empty without
+        a search index. Computed once per graph generation."""
+        generation = self.store.generation
+        if self._mentions is not None and self._mentions[0] == generation:
+            return self._mentions[1]
+        found: dict[str, list[NamedRef]] = {}
+        if self._index_ready():
+            engine = self.search_engine
+            docs = engine.documents()
+            linked = curated_links(self.store)
+            cosines = sorted(c for t, items in linked.items() for i in items
+                             if (c := engine.similarity(t, i)) is not None)
+            if cosines:
+                cut = cosines[len(cosines) // 2]
+                for t in (d.id for d in docs.values() if d.type == "threshold"):
+                    for key, score in engine.similar_items(t, k=MENTION_CANDIDATES):
+                        d = docs.get(key)
+                        if (d is not None and score >= cut and key not in linked.get(t, ())
+                                and d.type in ("lesson", "measure", "breakthrough")):
+                            found.setdefault(t, []).append(NamedRef(id=key, label=d.title))
+        self._mentions = (generation, found)
+        return found
 
     def subgraph(self, record_id: str, *, depth: int = 1, max_nodes: int = 150) -> Subgraph:
         """The nodes and edges around a record, for display."""

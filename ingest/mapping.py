@@ -15,9 +15,11 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from ingest.records import Record
 from kg.terms import from_ox
 from ontology.namespaces import (
+    ADMS,
     POLICY_LEVEL_SCHEME,
     RECORD_TYPES,
     SCHEMA,
+    STATUS_SCHEME,
     SUBTYPE_SCHEMES,
     THEME_SCHEME,
     WK,
@@ -39,7 +41,7 @@ GENERATED_BY, SOURCE, DATE, ALT_LABEL = _n(PROV.wasGeneratedBy), _n(DCTERMS.sour
     _n(DCTERMS.date), _n(SKOS.altLabel)
 SUBTYPE, URL, PIONEER, MENTIONS = _n(DCTERMS.type), _n(SCHEMA.url), _n(WK.pioneer), \
     _n(WK.mentions)
-POLICY_LEVEL, PRIORITY = _n(WK.policyLevel), _n(WK.priority)
+POLICY_LEVEL, PRIORITY, STATUS = _n(WK.policyLevel), _n(WK.priority), _n(ADMS.status)
 XSD_DATE, XSD_BOOLEAN = _n(XSD.date), _n(XSD.boolean)
 CLASSES = {t: _n(WK[cls]) for t, (cls, _, _) in RECORD_TYPES.items()}
 # field -> predicate, for the id-valued fields whose predicate does not depend on the type
@@ -112,6 +114,8 @@ class RecordMapper:
         if rec.priority is not None:
             out.append(ox.Triple(s, PRIORITY, ox.Literal(str(rec.priority).lower(),
                                                          datatype=XSD_BOOLEAN)))
+        if rec.status:
+            out.append(ox.Triple(s, STATUS, ox.NamedNode(concept_iri(STATUS_SCHEME, rec.status))))
         out.extend(ox.Triple(s, MENTIONS, ox.NamedNode(m)) for m in sorted(set(mentions)))
         return out
 

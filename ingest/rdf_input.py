@@ -27,6 +27,7 @@ from kg.errors import Problem
 from kg.terms import to_ox
 from kg.xmlchars import escape_xml_forbidden, xml_forbidden_char, xml_forbidden_message
 from ontology.namespaces import (
+    ADMS,
     CLASS_TO_TYPE,
     CONCEPT_ROOT,
     MUNICIPALITY_ROOT,
@@ -45,14 +46,14 @@ _SINGLE: dict[Node, str] = {
     WK.municipality: "municipality", WK.neighbourhood: "neighbourhood",
     PROV.wasGeneratedBy: "source", DCTERMS.source: "source", DCTERMS.date: "date",
     DCTERMS.type: "subtype", SCHEMA.url: "url", WK.pioneer: "pioneer",
-    WK.policyLevel: "policy_level", WK.priority: "priority",
+    WK.policyLevel: "policy_level", WK.priority: "priority", ADMS.status: "status",
 }
 _DERIVED = {WK.mentions}  # recomputed by the pipeline
 
 
 def _value(term: Any, field: str, base_iri: str) -> tuple[Any, str | None]:
     """A field value from an RDF object, or an error message."""
-    if field in ("themes", "subtype", "policy_level"):
+    if field in ("themes", "subtype", "policy_level", "status"):
         if isinstance(term, URIRef) and str(term).startswith(CONCEPT_ROOT):
             return str(term).rsplit("/", 1)[1], None
         return None, f"{term} is not a wijken concept IRI"

@@ -58,6 +58,8 @@ class Record(BaseModel):
                                      "beleidsniveau scheme (lokaal ... europees).")
     priority: bool | None = Field(default=None, description="Threshold: a priority for the "
                                   "work programme, set by curators.")
+    status: str | None = Field(default=None, description="Notation in the recordstatus scheme "
+                               "(voorbeeld, ingediend, gevalideerd, afgewezen).")
 
     @field_validator("id", "neighbourhood", "source")
     @classmethod
@@ -93,7 +95,7 @@ class Record(BaseModel):
         return value
 
     @field_validator("text", "municipality", "neighbourhood", "source", "subtype", "url",
-                     "policy_level", mode="before")
+                     "policy_level", "status", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ingest.records import REFERENCE_FIELDS, SourceRecord
 from kg.errors import Problem
 from kg.municipalities import resolve_municipality, suggest_municipalities
-from ontology.namespaces import POLICY_LEVEL_SCHEME, SUBTYPE_SCHEMES
+from ontology.namespaces import POLICY_LEVEL_SCHEME, STATUS_SCHEME, SUBTYPE_SCHEMES
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def resolve(
             out.problems.append(item.raw.problem(
                 "pioneer", "only a neighbourhood can be a pioneer"))
         out.problems += _threshold_field_problems(item, vocabulary)
+        out.problems += _status_problems(item, vocabulary)
         _resolve_municipality(item, out)
     return out
 
@@ -159,6 +160,16 @@ def _threshold_field_problems(item: SourceRecord, vocabulary: Vocabulary) -> lis
                                         f"{rec.policy_level!r}; known: "
                                         f"{', '.join(sorted(levels))}"))
     return problems
+
+
+def _status_problems(item: SourceRecord, vocabulary: Vocabulary) -> list[Problem]:
+    """A `status` that is not in the recordstatus scheme."""
+    status = item.record.status
+    statuses = vocabulary.schemes.get(STATUS_SCHEME, {})
+    if status is None or status in statuses:
+        return []
+    return [item.raw.problem("status", f"unknown {STATUS_SCHEME} {status!r}; known: "
+                                       f"{', '.join(sorted(statuses))}")]
 
 
 def _resolve_municipality(item: SourceRecord, out: Resolution) -> None:

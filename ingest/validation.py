@@ -13,7 +13,7 @@ from ingest.records import SourceRecord
 from ingest.shacl_engine import package_shapes
 from kg.errors import Problem
 from kg.store import Store
-from ontology.namespaces import SCHEMA, WK, item_iri
+from ontology.namespaces import ADMS, SCHEMA, WK, item_iri
 
 # predicate -> record field, to name the field a SHACL result is about
 FIELD_OF = {
@@ -37,6 +37,7 @@ FIELD_OF = {
     WK.pioneer: "pioneer",
     WK.policyLevel: "policy_level",
     WK.priority: "priority",
+    ADMS.status: "status",
     WK.mentions: "text",
 }
 

@@ -35,6 +35,8 @@ class Resource(BaseModel):
     id: str | None = None
     type: str | None = Field(default=None, description="Record type, or concept/municipality.")
     title: str | None = None
+    note: str | None = Field(default=None, description="A concept's Dutch altLabel, e.g. what "
+                             "a status means in a few words.")
 
 
 class Link(BaseModel):
@@ -56,6 +58,9 @@ class Item(BaseModel):
     text: str | None = None
     date: str | None = None
     alt_labels: list[str] = []
+    status: Resource | None = Field(default=None, description="The record's status "
+                                    "(adms:status): its notation as `id`, the Dutch label as "
+                                    "`title` and the concept's Dutch note as `note`.")
     graph: str | None = None
     links: list[Link] = []
 
@@ -132,9 +137,28 @@ class ItemReader:
             text=text,
             date=date,
             alt_labels=sorted(alt),
+            status=self._status(s),
             graph=graph,
             links=links,
         )
+
+    def _status(self, s: str) -> Resource | None:
+        """The item's adms:status concept with its Dutch labels, or None."""
+        rows = self.store.select(
+            self._p
+            + f"""
+            SELECT ?c ?n (SAMPLE(?pl) AS ?l) (SAMPLE(?al) AS ?a) WHERE {{
+              {s} adms:status ?c . ?c skos:notation ?n .
+              OPTIONAL {{ ?c skos:prefLabel ?pl FILTER (lang(?pl) = "nl") }}
+              OPTIONAL {{ ?c skos:altLabel ?al FILTER (lang(?al) = "nl") }}
+            }} GROUP BY ?c ?n"""
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return Resource(iri=str(r["c"]), id=str(r["n"]), type="concept",
+                        title=str(r["l"]) if "l" in r else str(r["n"]),
+                        note=str(r["a"]) if "a" in r else None)
 
     def _links(self, s: str, direction: str) -> list[Link]:
         preds = " ".join(f"<{p}>" for p in RELATIONS)

@@ -28,8 +28,8 @@ from kg.errors import UserError
 from kg.store import Store
 from ontology.namespaces import CLASS_TO_TYPE, sparql_prefixes
 
-__all__ = ["SIGNAL_COLUMNS", "Signal", "SignalFilters", "build_signals", "signal_options",
-           "signal_rows"]
+__all__ = ["SIGNAL_COLUMNS", "Signal", "SignalFilters", "build_signals", "curated_links",
+           "signal_options", "signal_rows", "with_mentions"]
 
 P = sparql_prefixes()
 STATUS_RULE = {"overwonnen": 2, "deels": 1}  # breakthrough municipalities needed, at least
@@ -69,6 +69,11 @@ class Signal(BaseModel):
     first_date: str | None = None
     last_date: str | None = None
     trend: dict[str, int] = Field(default_factory=dict, description="Linked items per year.")
+    mentions: int = Field(default=0, description="Lessons, measures and breakthroughs about the "
+                          "drempel without a curated link (found by the embeddings: see "
+                          "`mentioned_in`); counted apart from the linked evidence.")
+    mentioned_in: list[NamedRef] = Field(default_factory=list, description="Those items, "
+                                         "closest first.")
 
 
 @dataclass(frozen=True)
@@ -234,10 +239,37 @@ def _check(filters: SignalFilters, themes: dict[str, dict[str, str]],
                                                        sorted(provinces.items())))
 
 
+def curated_links(store: Store) -> dict[str, set[str]]:
+    """Threshold id -> the ids of the lessons, measures and breakthroughs linked to it."""
+    out: dict[str, set[str]] = {}
+    for r in store.select(P + """SELECT ?tid ?iid WHERE { ?i wk:addresses|wk:overcomes ?t .
+            ?t a wk:Threshold ; dct:identifier ?tid . ?i dct:identifier ?iid }"""):
+        out.setdefault(str(r["tid"]), set()).add(str(r["iid"]))
+    return out
+
+
+def with_mentions(store: Store, signals: list[Signal], found: dict[str, list[NamedRef]],
+                  filters: SignalFilters | None = None) -> list[Signal]:
+    """The signals with their uncurated mentions (`found`: threshold id -> items, closest
+    first); with a province filter only items located in that province count."""
+    if filters is not None and filters.province:
+        inside = {str(r["id"]) for r in store.select(P + f"""SELECT ?id WHERE {{
+            ?i dct:identifier ?id ; wk:municipality|wk:neighbourhood/wk:municipality ?m .
+            ?m wk:province/dct:identifier "{_literal(filters.province)}" }}""")}
+        found = {t: [r for r in refs if r.id in inside] for t, refs in found.items()}
+    return [s.model_copy(update={"mentions": len(found.get(s.id, [])),
+                                 "mentioned_in": found.get(s.id, [])}) for s in signals]
+
+
+def _literal(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
 SIGNAL_COLUMNS = ("drempel", "id", "drempeltype", "beleidsniveau", "prioriteit", "thema's",
                   "LEKP-werven", "gemeenten",
                   "wijken", "lessen", "gelinkte items", "activiteiten", "doorbraken", "status",
-                  "eerste datum", "laatste datum", "plaatsen", "IRI")
+                  "eerste datum", "laatste datum", "plaatsen", "vermeldingen zonder link",
+                  "IRI")
 
 
 def signal_rows(signals: Iterable[Signal]) -> list[list[str | int]]:
@@ -246,7 +278,7 @@ def signal_rows(signals: Iterable[Signal]) -> list[list[str | int]]:
              "ja" if s.priority else "", ", ".join(t.label for t in s.themes),
              ", ".join(s.werven), s.municipalities, s.neighbourhoods, s.lessons, s.linked_items,
              s.activities, s.breakthroughs, s.status, s.first_date or "", s.last_date or "",
-             ", ".join(p.label for p in s.places), s.iri] for s in signals]
+             ", ".join(p.label for p in s.places), s.mentions, s.iri] for s in signals]
 
 
 def signal_options(store: Store) -> dict[str, list[tuple[str, str]]]:

@@ -29,6 +29,8 @@ SCHEMES: tuple[str, ...] = (
     "activiteittype",
     "actortype",
     "beleidsniveau",
+    "recordstatus",
+    "documenttype",
 )
 
 

@@ -21,6 +21,8 @@ REFERENCE_GRAPH_ROOT: Final = ROOT + "graph/"
 ORG: Final = Namespace("http://www.w3.org/ns/org#")
 SCHEMA: Final = Namespace("https://schema.org/")
 GEO: Final = Namespace("http://www.opengis.net/ont/geosparql#")
+# ADMS: `adms:status` is the W3C/SEMIC term for a workflow status (DCAT-AP and OSLO reuse it).
+ADMS: Final = Namespace("http://www.w3.org/ns/adms#")
 
 # Record type (the `type` field) -> (class local name, Dutch label, English label).
 RECORD_TYPES: Final[dict[str, tuple[str, str, str]]] = {
@@ -41,9 +43,11 @@ SUBTYPE_SCHEMES: Final[dict[str, str]] = {
     "measure": "maatregeltype",
     "activity": "activiteittype",
     "actor": "actortype",
+    "document": "documenttype",
 }
 THEME_SCHEME: Final = "thema"
 POLICY_LEVEL_SCHEME: Final = "beleidsniveau"  # a threshold's `policy_level` (wk:policyLevel)
+STATUS_SCHEME: Final = "recordstatus"  # any record's `status` (adms:status)
 
 # Keyed by any term, so that a term read from the store looks up as it is.
 CLASS_TO_TYPE: Final[dict[Node, str]] = {WK[cls]: t for t, (cls, _, _) in RECORD_TYPES.items()}
@@ -61,6 +65,7 @@ PREFIXES: Final[dict[str, str]] = {
     "org": str(ORG),
     "schema": str(SCHEMA),
     "geo": str(GEO),
+    "adms": str(ADMS),
 }
 
 

@@ -5,7 +5,7 @@
                                                                         # on a copy of the data
 
 Needs Debian's `chromium` and `chromium-driver` and `pip install selenium`. Writes
-docs/screenshots/{zoeken,item,drempel,wijk,sparql,overzicht,signalen,wijken}.png (1280 px
+docs/screenshots/{zoeken,item,drempel,wijk,sparql,overzicht,signalen,wijken,werkboek}.png (1280 px
 wide).
 """
 
@@ -39,6 +39,7 @@ PAGES = {
     "overzicht": ("/overzicht", "svg.bars"),
     "signalen": ("/signalen", "#signals tbody tr"),
     "wijken": ("/wijken", "#wijken tbody tr"),
+    "werkboek": ("/werkboek", "article.wb-drempel"),
 }
 
 

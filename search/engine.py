@@ -579,6 +579,17 @@ class SearchEngine:
                     best[key] = score
         return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
+    def similarity(self, a: str, b: str) -> float | None:
+        """The cosine of two indexed items (their closest chunks), or None if either is not
+        indexed."""
+        with self._lock:
+            self._load()
+            vectors = self._vectors
+        assert vectors is not None
+        if a not in vectors or b not in vectors:
+            return None
+        return float((vectors.vectors_for(a) @ vectors.vectors_for(b).T).max())
+
     def _hit(self, f: Fused, docs: Mapping[str, Document], bm25: BM25Index, query: str,
              understood: Understanding, labels: Mapping[tuple[str, str], str]) -> Hit:
         d = docs[f.id]

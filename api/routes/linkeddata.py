@@ -76,6 +76,7 @@ CONTEXT: dict[str, Any] = {
         "pioneer": {"@id": "wk:pioneer", "@type": "xsd:boolean"},
         "policyLevel": {"@id": "wk:policyLevel", **_ID},
         "priority": {"@id": "wk:priority", "@type": "xsd:boolean"},
+        "status": {"@id": "adms:status", **_ID},
     }
 }
 

@@ -1,5 +1,6 @@
 """The Dutch web pages: search (`/`), the overview (`/overzicht`), the drempel signals
-(`/signalen`) and the SPARQL editor (`/editor`). Record pages are the HTML form of each IRI
+(`/signalen`), the neighbourhoods (`/wijken`), the dynamisch werkboek (`/werkboek`) and the
+SPARQL editor (`/editor`). Record pages are the HTML form of each IRI
 (`api/web/ld_html.py`).
 
 Pages are server-rendered (Jinja2) and work without JavaScript; the search form is a GET form,
@@ -9,6 +10,7 @@ the handlers are plain `def` and run in the thread pool.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,9 +21,11 @@ from api.deps import KnowledgeBaseDep
 from api.sparql.examples import DEFAULT_EXAMPLE, EXAMPLES
 from api.web.facets import FACETS, facet_counts, parse_filters, passes
 from api.web.templating import render
+from api.werkboek.render import werkboek_context
 from kg.errors import SearchIndexError, UserError
 from kg.overview import build_overview
 from kg.signals import SignalFilters, signal_options
+from kg.werkboek import WerkboekScope
 from search.engine import MAX_K, MAX_QUERY_CHARS
 
 router = APIRouter(tags=["web"], include_in_schema=False)
@@ -115,6 +119,33 @@ def signals_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
     context["download"] = {fmt: urlencode({**{k: v for k, v in chosen.items() if v},
                                            "format": fmt}) for fmt in ("csv", "xlsx")}
     return render(request, "signals.html", context, status_code=status)
+
+
+@router.get("/werkboek", response_class=HTMLResponse, name="werkboek_page")
+def werkboek_page(request: Request, kb: KnowledgeBaseDep) -> HTMLResponse:
+    """The dynamisch werkboek: werf → theme → drempel, navigable through its table of contents,
+    with a partial werkboek per werf, theme or municipality and the downloads (PDF, DOCX,
+    Markdown, HTML). Prints as a book (print CSS)."""
+    params = request.query_params
+    chosen = {name: " ".join(params.get(name, "").split())[:80]
+              for name in ("werf", "theme", "municipality")}
+    options = signal_options(kb.store)
+    places = {(p.id, p.label) for s in kb.signals() for p in s.places}
+    context: dict[str, Any] = {
+        "chosen": chosen, "error": None, "book": None, "standalone": False,
+        "options": {"werf": options["werf"], "theme": options["theme"],
+                    "municipality": sorted(places, key=lambda p: p[1])}}
+    status = 200
+    try:
+        book = kb.werkboek(WerkboekScope(**chosen))
+        context["book"] = book
+        context["ctx"] = werkboek_context(book, dt.datetime.now(dt.UTC))
+    except UserError as exc:
+        context["error"] = str(exc)
+        status = exc.status
+    query = urlencode({k: v for k, v in chosen.items() if v})
+    context["download_query"] = "?" + query if query else ""
+    return render(request, "werkboek.html", context, status_code=status)
 
 
 @router.get("/wijken", response_class=HTMLResponse, name="neighbourhoods_page")

@@ -66,3 +66,36 @@ def test_bad_parameters_are_clean_errors(sample_client: httpx.Client) -> None:
     assert "theme 'geen-thema'" in error["message"] and "renovatie" in error["message"]
     assert_error(sample_client.get("/api/signals", params={"format": "pdf"}), 422)
     assert_error(sample_client.get("/api/signals", params={"werf": "x" * 500}), 422)
+
+
+def test_uncurated_mentions_are_counted_apart(sample_live: LiveServer,
+                                              sample_client: httpx.Client) -> None:
+    """Mentions: items about a drempel that nobody linked to it, at least as close in the index
+    as the median curated link; never a linked item, never a drempel, and no effect on the
+    linked counts."""
+    from kg.signals import curated_links
+
+    body = sample_client.get("/api/signals").json()
+    kb = sample_live.kb
+    engine = kb.search_engine
+    docs = engine.documents()
+    linked = curated_links(kb.store)
+    cosines = sorted(c for t, items in linked.items() for i in items
+                     if (c := engine.similarity(t, i)) is not None)
+    cut = cosines[len(cosines) // 2]
+    total = 0
+    for s in body["signals"]:
+        assert s["mentions"] == len(s["mentioned_in"])
+        for ref in s["mentioned_in"]:
+            assert ref["id"] not in linked.get(s["id"], set())
+            assert docs[ref["id"]].type in ("lesson", "measure", "breakthrough")
+            similarity = engine.similarity(s["id"], ref["id"])
+            assert similarity is not None and similarity >= cut - 1e-6
+            total += 1
+        # The linked evidence is counted without them.
+        assert s["linked_items"] == len(linked.get(s["id"], set()))
+    assert total > 0, "the sample has texts about drempels that are not linked to them"
+    rows = list(csv.reader(io.StringIO(sample_client.get(
+        "/api/signals", params={"format": "csv"}).text)))
+    column = rows[0].index("vermeldingen zonder link")
+    assert [int(r[column]) for r in rows[1:]] == [s["mentions"] for s in body["signals"]]

@@ -141,6 +141,13 @@ def test_policy_level_and_priority_of_a_threshold(mapper: RecordMapper) -> None:
                                                    datatype=ox.NamedNode(str(XSD.boolean)))
 
 
+def test_status_of_any_record_is_an_adms_status_concept(mapper: RecordMapper) -> None:
+    record = record_of(id="w-muide", type="neighbourhood", title="Muide", status="gevalideerd")
+    triples = {t.predicate.value: t.object for t in mapper.triples(record, municipality_nis=None)}
+    assert triples["http://www.w3.org/ns/adms#status"] == ox.NamedNode(
+        concept_iri("recordstatus", "gevalideerd"))
+
+
 def test_fields_left_empty_give_no_triples(mapper: RecordMapper) -> None:
     record = record_of(id="w-muide", type="neighbourhood", title="Muide", municipality="Gent")
     predicates = {t.predicate.value for t in mapper.triples(record, municipality_nis=None)}

@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 from api.knowledgebase import KnowledgeBase
 from ingest.pipeline import graph_iri
 from kg.errors import IngestError
-from ontology.namespaces import DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
+from ontology.namespaces import ADMS, DEFAULT_BASE_IRI, WK, concept_iri, municipality_iri
 
 BASE = DEFAULT_BASE_IRI
 THRESHOLD = {"id": "drempel-kosten", "type": "threshold", "title": "De kosten zijn te hoog",
@@ -372,6 +372,33 @@ def _corpus(root: Path) -> None:
         encoding="utf-8")
 
 
+def test_a_record_status_becomes_adms_status_and_shows_on_the_item(kb: KnowledgeBase,
+                                                                  tmp_path: Path) -> None:
+    ingest(kb, write_jsonl(tmp_path / "a.jsonl", THRESHOLD | {"status": "voorbeeld"}))
+    status = URIRef(concept_iri("recordstatus", "voorbeeld"))
+    assert (iri("threshold", "drempel-kosten"), ADMS.status, status) in kb.store.graph(
+        kb.item("drempel-kosten").graph)
+    shown = kb.item("drempel-kosten").status
+    assert shown is not None and shown.iri == str(status)
+    assert (shown.id, shown.title, shown.note) == ("voorbeeld", "voorbeeld",
+                                                   "illustratieve gegevens")
+
+
+def test_an_unknown_status_names_the_file_row_and_field(kb: KnowledgeBase,
+                                                        tmp_path: Path) -> None:
+    csv_file = tmp_path / "drempels.csv"
+    csv_file.write_text("id,type,title,themes,status\n"
+                        "d-1,threshold,Een,renovatie,voorbeeld\n"
+                        "d-2,threshold,Twee,renovatie,concept\n", encoding="utf-8")
+    before = snapshot(kb)
+    with pytest.raises(IngestError) as exc:
+        ingest(kb, csv_file)
+    assert problems_of(exc) == [
+        f"{csv_file.resolve()}:3: status: unknown recordstatus 'concept'; known: afgewezen, "
+        "gevalideerd, ingediend, voorbeeld"]
+    assert snapshot(kb) == before
+
+
 def test_a_directory_of_every_format_is_walked(kb: KnowledgeBase, tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     _corpus(root)
@@ -410,7 +437,7 @@ def test_same_record_from_each_format_gives_the_same_triples(kb: KnowledgeBase,
     """JSONL, CSV (`,` and `;` with BOM+CRLF), XLSX and Markdown map to identical RDF."""
     fields = {"type": "threshold", "title": "Een drempel", "text": "Lange tekst.",
               "themes": "renovatie|water", "municipality": "Leuven", "date": "2024-02-03",
-              "subtype": "juridisch", "alt_labels": "D1|Drempel één"}
+              "subtype": "juridisch", "alt_labels": "D1|Drempel één", "status": "ingediend"}
 
     def rec(rid: str) -> dict:
         return {"id": rid} | fields
@@ -431,7 +458,8 @@ def test_same_record_from_each_format_gives_the_same_triples(kb: KnowledgeBase,
     (tmp_path / "e.md").write_text(
         "---\nid: d-md\ntype: threshold\ntitle: Een drempel\nthemes: [renovatie, water]\n"
         "municipality: Leuven\ndate: 2024-02-03\nsubtype: juridisch\n"
-        "alt_labels: [D1, Drempel één]\n---\nLange tekst.\n", encoding="utf-8")
+        "alt_labels: [D1, Drempel één]\nstatus: ingediend\n---\nLange tekst.\n",
+        encoding="utf-8")
     report = ingest(kb, tmp_path)
     assert sorted(f.records for f in report.files) == [1, 1, 1, 1, 1]
 
@@ -440,6 +468,6 @@ def test_same_record_from_each_format_gives_the_same_triples(kb: KnowledgeBase,
         return {(str(r["p"]), str(r["o"]).replace(rid, "ID")) for r in rows}
 
     expected = shape("d-jsonl")
-    assert len(expected) == 11
+    assert len(expected) == 12
     for rid in ("d-csv", "d-semi", "d-xlsx", "d-md"):
         assert shape(rid) == expected, rid

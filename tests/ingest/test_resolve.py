@@ -134,7 +134,7 @@ def test_subtype_checks(vocabulary: Vocabulary) -> None:
     assert set(got) == {1, 2}
     assert got[1].startswith("unknown drempeltype 'fiscaal'; known: financieel, juridisch")
     assert got[2] == ("a lesson has no subtype; subtypes exist for threshold, measure, "
-                      "activity, actor")
+                      "activity, actor, document")
 
 
 def test_pioneer_only_for_neighbourhoods(vocabulary: Vocabulary) -> None:
@@ -188,3 +188,14 @@ def test_policy_level_and_priority_only_for_thresholds(vocabulary: Vocabulary) -
         "in.jsonl:3: policy_level: only a threshold has a policy_level; this is a lesson",
         "in.jsonl:3: priority: only a threshold has a priority; this is a lesson",
     ]
+
+
+def test_status_must_be_in_the_recordstatus_scheme(vocabulary: Vocabulary) -> None:
+    res = resolve(batch(
+        {"id": "les-1", "type": "lesson", "title": "L", "status": "voorbeeld"},
+        {"id": "act-1", "type": "activity", "title": "A", "status": "gevalideerd"},
+        {"id": "les-2", "type": "lesson", "title": "L2", "status": "goedgekeurd"},
+    ), known={}, replaced_graphs=set(), vocabulary=vocabulary)
+    assert messages(res) == [
+        "in.jsonl:3: status: unknown recordstatus 'goedgekeurd'; known: afgewezen, gevalideerd, "
+        "ingediend, voorbeeld"]

@@ -17,7 +17,7 @@ from rdflib import Dataset, Graph
 from api.knowledgebase import KnowledgeBase
 from ingest.readers import SUPPORTED_SUFFIXES, has_front_matter
 from ontology import load_shapes
-from ontology.namespaces import sparql_prefixes
+from ontology.namespaces import RECORD_TYPES, sparql_prefixes
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 P = sparql_prefixes()
@@ -94,6 +94,58 @@ def test_the_three_named_activities(kb: KnowledgeBase, rid: str, date: str, plac
     assert item.date == date
     assert [m.title for m in item.linked("municipality")] == [place]
     assert item.linked("harvested-in", "in"), "lessons were harvested in it"
+
+
+# When each pioneer wijk was chosen: the earliest atelier activity that names it (either way).
+PIONEER_CHOSEN = """
+    SELECT ?w (MIN(?d) AS ?chosen) WHERE {
+      ?w a wk:Neighbourhood ; wk:pioneer true .
+      ?a a wk:Activity ; dct:type/skos:notation "atelier" ; dct:date ?d .
+      { ?a wk:related ?w } UNION { ?w wk:related ?a } } GROUP BY ?w"""
+
+
+def test_every_pioneer_wijk_was_chosen_in_an_atelier(kb: KnowledgeBase) -> None:
+    rows = kb.store.select(P + PIONEER_CHOSEN)
+    assert len(rows) == count(kb, "SELECT (COUNT(*) AS ?n) WHERE { ?w wk:pioneer true }") == 10
+
+
+def test_pioneer_wijk_items_come_from_activities_after_the_wijk_was_chosen(
+        kb: KnowledgeBase) -> None:
+    # An activity without a date cannot show that it came after the choice, so it fails too.
+    too_early = ids(kb, f"""SELECT ?id WHERE {{
+        ?s dct:identifier ?id ; wk:neighbourhood ?w ; prov:wasGeneratedBy ?a .
+        {{ {PIONEER_CHOSEN} }}
+        OPTIONAL {{ ?a dct:date ?held }}
+        FILTER (!BOUND(?held) || ?held < ?chosen) }}""")
+    assert too_early == []
+    assert count(kb, f"""SELECT (COUNT(*) AS ?n) WHERE {{
+        ?s wk:neighbourhood ?w ; prov:wasGeneratedBy ?a . {{ {PIONEER_CHOSEN} }} }}""") > 50
+
+
+def test_no_item_is_dated_before_its_source(kb: KnowledgeBase) -> None:
+    before = ids(kb, """SELECT ?id WHERE {
+        ?s dct:identifier ?id ; dct:date ?d ; prov:wasGeneratedBy|dct:source ?src .
+        ?src dct:date ?held FILTER (?d < ?held) }""")
+    assert before == []
+
+
+def test_the_guide_vijf_doorbraakprojecten_is_a_cited_document(kb: KnowledgeBase) -> None:
+    guide = kb.item("gids-vijf-doorbraakprojecten")
+    assert guide.type == "document"
+    citing = ids(kb, """SELECT DISTINCT ?id WHERE {
+        ?g dct:identifier "gids-vijf-doorbraakprojecten" .
+        ?b a wk:Breakthrough ; dct:identifier ?id ; dct:source|wk:related ?g }""")
+    assert len(citing) >= 15
+    # its cases are no longer pinned on sessions their municipality did not attend
+    assert "doorbraak-buurtbatterij" in citing and "doorbraak-gedeelde-investering" in citing
+
+
+def test_every_sample_record_is_marked_as_sample_data(kb: KnowledgeBase) -> None:
+    classes = " ".join(f"wk:{cls}" for cls, _, _ in RECORD_TYPES.values())
+    unmarked = ids(kb, f"""SELECT ?id WHERE {{
+        ?s dct:identifier ?id ; a ?c VALUES ?c {{ {classes} }}
+        FILTER NOT EXISTS {{ ?s adms:status/skos:notation "voorbeeld" }} }}""")
+    assert unmarked == []
 
 
 def test_every_knowledge_item_links_a_threshold_and_a_theme(kb: KnowledgeBase) -> None:

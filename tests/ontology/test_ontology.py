@@ -15,6 +15,7 @@ from ontology.namespaces import (
     ONTOLOGY_IRI,
     POLICY_LEVEL_SCHEME,
     RECORD_TYPES,
+    STATUS_SCHEME,
     SUBTYPE_SCHEMES,
     THEME_SCHEME,
     WK,
@@ -148,8 +149,8 @@ def test_every_wk_term_used_anywhere_is_defined(onto: Graph, schemes: Graph) -> 
 def test_scheme_list_matches_architecture(schemes: Graph) -> None:
     found = {str(s) for s in schemes.subjects(RDF.type, SKOS.ConceptScheme)}
     assert found == {scheme_iri(s) for s in ontology.SCHEMES}
-    assert {THEME_SCHEME, "lekp-werf", POLICY_LEVEL_SCHEME, *SUBTYPE_SCHEMES.values()} == set(
-        ontology.SCHEMES)
+    assert {THEME_SCHEME, "lekp-werf", POLICY_LEVEL_SCHEME, STATUS_SCHEME,
+            *SUBTYPE_SCHEMES.values()} == set(ontology.SCHEMES)
     for scheme in found:
         node = URIRef(scheme)
         for prop in (SKOS.prefLabel, SKOS.definition):

@@ -19,6 +19,7 @@ PAGES = (
     "/overzicht",
     "/signalen",
     "/wijken",
+    "/werkboek?werf=werf-3",
     "/editor",
 )
 # Problems on the page: controls without an accessible name, images without text, and so on.

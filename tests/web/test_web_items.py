@@ -94,6 +94,16 @@ def test_neighbourhood_page_shows_case_and_similar(web_url: str, parse: Any) -> 
     assert len(dates) >= 5 and dates == sorted(dates)
 
 
+def test_a_sample_record_shows_its_status_next_to_the_title(web_url: str, parse: Any) -> None:
+    response = httpx.get(web_url + BREAKTHROUGH, headers={"Accept": "text/html"}, timeout=60)
+    head = response.text.split('class="item-head"', 1)[1].split("</header>", 1)[0]
+    assert parse(response.text).find("span", class_="status", **{"data-status": "voorbeeld"})
+    assert "voorbeeld — illustratieve gegevens" in head and head.index("status") < head.index(
+        "<h1>")
+    item = httpx.get(web_url + "/api/items/doorbraak-gedeelde-investering", timeout=60).json()
+    assert (item["status"]["id"], item["status"]["title"]) == ("voorbeeld", "voorbeeld")
+
+
 def test_other_formats_still_negotiated(web_url: str) -> None:
     turtle = httpx.get(web_url + THRESHOLD, timeout=60)
     assert turtle.headers["content-type"].startswith("text/turtle")
