@@ -20,11 +20,20 @@ from api.middleware import (
     ResponseHeadersMiddleware,
     with_vary_accept,
 )
-from api.routes import docs, health, items, linkeddata, search, signals, werkboek
+from api.routes import (
+    contributions,
+    docs,
+    health,
+    items,
+    linkeddata,
+    search,
+    signals,
+    werkboek,
+)
 from api.security import with_security_headers
 from api.sparql import routes as sparql
 from api.sparql.client_limits import ClientSlots
-from api.web import pages
+from api.web import harvest, pages
 from api.web.templating import STATIC_DIR
 from kg.errors import WijkenError
 from kg.settings import Settings, get_settings
@@ -109,10 +118,12 @@ def create_app(settings: Settings | None = None, *, kb: KnowledgeBase | None = N
     app.include_router(items.router)
     app.include_router(signals.router)
     app.include_router(werkboek.router)
+    app.include_router(contributions.router)
     app.include_router(health.router)
     app.include_router(sparql.router)
     app.include_router(linkeddata.build_router(resolved))
     app.include_router(pages.router)
+    app.include_router(harvest.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -191,6 +191,45 @@ def werkboek(
 
 
 @app.command()
+def contributions(
+    data_dir: DataDir = None,
+    status: Annotated[str, typer.Option(help="Only this status: ingediend, gevalideerd or "
+                                        "afgewezen.")] = "",
+    forget_contact: Annotated[str, typer.Option(
+        "--forget-contact", help="Delete the contact e-mail of this contribution (receipt id), "
+        "on the contributor's request.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the contributions (the harvest inbox), or delete a contributor's e-mail."""
+    if status and status not in ("ingediend", "gevalideerd", "afgewezen"):
+        raise fail(f"unknown --status {status!r}; use ingediend, gevalideerd or afgewezen", 2)
+    from ingest.contributions import Inbox
+
+    # The inbox is files beside the store: no need to open (and lock) the store, so this also
+    # works while `wijken serve` runs on the data directory.
+    try:
+        inbox = Inbox(_settings(data_dir).data_dir)
+    except Exception as exc:  # pydantic ValidationError from an env var or option
+        raise fail(f"invalid setting: {exc}", 2) from None
+    try:
+        if forget_contact:
+            existed = inbox.forget_contact(forget_contact)
+            typer.echo(f"{forget_contact}: " + ("contact e-mail deleted" if existed
+                                                else "no contact e-mail was kept"))
+            return
+        found = inbox.all(status or None)
+    except WijkenError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps([c.model_dump() for c in found], ensure_ascii=False, indent=2))
+        return
+    for c in found:
+        typer.echo(f"{c.id}  {c.status:11}  {c.submitted}  {c.record_type:12}  "
+                   f"{c.record.get('title', '')}  ({c.organisation}, {c.channel})")
+    typer.echo(f"{len(found)} contribution(s)")
+
+
+@app.command()
 def stats(data_dir: DataDir = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Counts of records per type, theme and municipality."""

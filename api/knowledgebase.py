@@ -7,8 +7,11 @@ use, never at import time.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,11 +22,23 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 import ontology
+from ingest.contributions import Contribution, Inbox, check_submission
+from ingest.lookups import known_items
 from ingest.pipeline import Ingestor, IngestReport, Progress
+from ingest.readers import read_xlsx
 from kg import municipalities
 from kg.catalogue import source_graphs
 from kg.editions import current_edition, editions, publish
-from kg.errors import NotFoundError, QuerySyntaxError, UserError, WijkenError
+from kg.errors import (
+    ConflictError,
+    IngestError,
+    NotFoundError,
+    Problem,
+    QuerySyntaxError,
+    UpdatesDisabledError,
+    UserError,
+    WijkenError,
+)
 from kg.items import Item, ItemReader
 from kg.settings import Settings
 from kg.signals import (
@@ -413,6 +428,155 @@ class KnowledgeBase:
                             found.setdefault(t, []).append(NamedRef(id=key, label=d.title))
         self._mentions = (generation, found)
         return found
+
+    # -- the harvest: contributions and their review ---------------------------------------
+
+    @property
+    def inbox(self) -> Inbox:
+        """The contributions of this data directory (`ingest.contributions`)."""
+        if self.data_dir is None:
+            raise UserError("contributions need a data directory")
+        return Inbox(self.data_dir)
+
+    def contribute(self, payload: object, *, channel: str) -> Contribution:
+        """Check a contribution as strictly as an ingest (a dry run of the pipeline on it),
+        then keep it as *ingediend*, outside the graph. Raises `IngestError` listing every
+        problem (nothing kept)."""
+        return self.contribute_batch([payload], channel=channel)[0]
+
+    def contribute_batch(self, payloads: Sequence[object], *, channel: str,
+                         file: str = "bijdrage", lines: Sequence[int] | None = None
+                         ) -> list[Contribution]:
+        """Several contributions (a harvest session's spreadsheet): all kept, or none. Each
+        problem names `file`, the contribution's line (`lines`, else its position) and the
+        field."""
+        if self.read_only:
+            raise UpdatesDisabledError("this knowledge base is opened read-only")
+        inbox = self.inbox
+        where = list(lines) if lines is not None else list(range(1, len(payloads) + 1))
+        problems: list[Problem] = []
+        checked = []
+        for line, payload in zip(where, payloads, strict=True):
+            record, meta, found = check_submission(payload, file)
+            problems += [Problem(p.file, line, p.field, p.message) for p in found]
+            checked.append((record, meta))
+        if problems:
+            raise IngestError(problems)
+        with self._write_lock:
+            taken = set(known_items(self.store))
+            made: list[Contribution] = []
+            for record, meta in checked:
+                c = inbox.new(record, meta, channel, taken=taken)
+                taken.add(c.record_id)
+                made.append(c)
+            try:
+                self._dry_run(made[0].id, [c.record for c in made])
+            except IngestError as exc:  # relabel: the batch's line n is the n-th contribution
+                raise IngestError([Problem(file, where[p.line - 1] if p.line else None,
+                                           p.field, p.message) for p in exc.problems]) from None
+            for c, (_, meta) in zip(made, checked, strict=True):
+                inbox.save(c)
+                if "email" in meta:
+                    inbox.save_contact(c.id, meta["email"])
+        return made
+
+    def contributions_from_sheet(self, name: str, data: bytes) -> tuple[list[int],
+                                                                         list[dict[str, object]]]:
+        """The rows of a harvest session's spreadsheet (the template's columns): their line
+        numbers and values; unreadable files and rows raise `IngestError`."""
+        assert self.data_dir is not None
+        folder = self.data_dir / "bijdragen" / "controle" / secrets.token_hex(8)
+        folder.mkdir(parents=True)
+        path = folder / (Path(name).stem[:80] + ".xlsx")
+        try:
+            path.write_bytes(data)
+            raws, problems = read_xlsx(path, name, key="title")
+        finally:
+            path.unlink(missing_ok=True)
+            folder.rmdir()
+        if problems:
+            raise IngestError(problems)
+        rows = []
+        for raw in raws:
+            rows.append({k: (v.isoformat()[:10] if isinstance(v, dt.date) else
+                             str(v) if isinstance(v, int | float) and not isinstance(v, bool)
+                             else v) for k, v in raw.data.items()})
+        return [raw.line or 0 for raw in raws], rows
+
+    def _dry_run(self, name: str, records: list[dict[str, object]]) -> None:
+        """The ingest pipeline's checks on records, writing nothing (call with the lock)."""
+        assert self.data_dir is not None
+        folder = self.data_dir / "bijdragen" / "controle"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                        encoding="utf-8")
+        try:
+            Ingestor(self.store, base_iri=self.base_iri).run(
+                [path], dry_run=True, label=lambda _: "bijdrage")
+        finally:
+            path.unlink(missing_ok=True)
+
+    def approve_contribution(self, cid: str, *, curator: str,
+                             edits: dict[str, object] | None = None) -> Contribution:
+        """Approve: the record (with the curator's edits, status *gevalideerd*) is ingested as
+        its own source file, the index synced, the decision logged and published as PROV.
+        A record the pipeline refuses raises `IngestError` and changes nothing."""
+        inbox = self.inbox
+        contribution = inbox.get(cid)
+        if contribution.status != "ingediend":
+            raise ConflictError(f"contribution {cid} is already {contribution.status}")
+        record = dict(contribution.record)
+        if edits:
+            fields, _, problems = check_submission(
+                {**{k: v for k, v in record.items() if k != "id"}, **edits,
+                 "organisation": contribution.organisation})
+            if problems:
+                raise IngestError(problems)
+            record = {"id": contribution.record_id, **fields}
+        path = inbox.write_approved(contribution, record)
+        try:
+            self.ingest([path])
+        except WijkenError:
+            path.unlink(missing_ok=True)
+            raise
+        decided = inbox.decide(contribution.model_copy(update={"record": record}),
+                               "goedgekeurd", curator, None)
+        self._publish_reviews()
+        return decided
+
+    def reject_contribution(self, cid: str, *, curator: str, reason: str) -> Contribution:
+        """Reject with a reason: logged and published as PROV; the graph gets no record."""
+        reason = " ".join(str(reason or "").split())
+        if not reason or len(reason) > 1000:
+            raise UserError("reason: give the contributor a reason (at most 1000 characters)")
+        contribution = self.inbox.get(cid)
+        if contribution.status != "ingediend":
+            raise ConflictError(f"contribution {cid} is already {contribution.status}")
+        decided = self.inbox.decide(contribution, "afgewezen", curator, reason)
+        self._publish_reviews()
+        return decided
+
+    def _publish_reviews(self) -> None:
+        """Rewrite the review graph (PROV) from the audit log; the index follows the write."""
+        if not self._has_index():
+            with self._write_lock:
+                self.inbox.publish_reviews(self.store, self.base_iri)
+            return
+        with self.search_engine.expecting_sync():
+            with self._write_lock:
+                self.inbox.publish_reviews(self.store, self.base_iri)
+            self.search_engine.sync()
+
+    def near_duplicates(self, contribution: Contribution, k: int = 3) -> list[tuple[str, str,
+                                                                                  float]]:
+        """Existing records of the same type most like a contribution: (id, title, score)."""
+        text = " ".join(str(contribution.record.get(f, "")) for f in ("title", "text"))[:2000]
+        try:
+            result = self.search(text, k=k, filters={"type": contribution.record_type})
+        except WijkenError:
+            return []
+        return [(h.id, h.title, round(h.score, 3)) for h in result.hits]
 
     def subgraph(self, record_id: str, *, depth: int = 1, max_nodes: int = 150) -> Subgraph:
         """The nodes and edges around a record, for display."""

@@ -92,11 +92,12 @@ def _normalise_header(header: list[Any]) -> list[str]:
 
 
 def _rows_to_records(
-    label: str, header: list[str], rows: list[tuple[int, list[Any]]]
+    label: str, header: list[str], rows: list[tuple[int, list[Any]]], key: str = "id"
 ) -> tuple[list[RawRecord], list[Problem]]:
     problems: list[Problem] = []
-    if "id" not in header:
-        return [], [Problem(label, 1, None, f"no 'id' column in the header ({', '.join(header)})")]
+    if key not in header:
+        return [], [Problem(label, 1, None,
+                            f"no {key!r} column in the header ({', '.join(header)})")]
     dupes = {h for h, n in Counter(header).items() if h and n > 1}  # linear: wide headers
     if dupes:
         problems.append(Problem(label, 1, None, f"duplicate columns: {', '.join(sorted(dupes))}"))
@@ -176,8 +177,10 @@ def _unsafe_workbook(path: Path) -> str | None:
     return None
 
 
-def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
-    """Excel workbook: every sheet whose first row has an `id` column; rows are records."""
+def read_xlsx(path: Path, label: str, *, key: str = "id"
+              ) -> tuple[list[RawRecord], list[Problem]]:
+    """Excel workbook: every sheet whose first row has a `key` column (`id`; a harvest
+    session's contributions have `title`, they get their ids later); rows are records."""
     import openpyxl  # slow import, only when a workbook is read
 
     try:
@@ -191,7 +194,7 @@ def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
                                               keep_links=False)  # links to other workbooks
             try:
                 several = len(workbook.worksheets) > 1
-                sheets = _workbook_sheets(workbook, label)
+                sheets = _workbook_sheets(workbook, label, key)
             finally:
                 workbook.close()
     except Exception as exc:  # zipfile and openpyxl raise many types for a broken file
@@ -202,19 +205,19 @@ def read_xlsx(path: Path, label: str) -> tuple[list[RawRecord], list[Problem]]:
     problems: list[Problem] = []
     for title, header, rows in sheets:
         sheet_label = f"{label}[{title}]" if several else label
-        got, more = _rows_to_records(sheet_label, _normalise_header(header), rows)
+        got, more = _rows_to_records(sheet_label, _normalise_header(header), rows, key)
         records += got
         problems += more
     if not records and not problems:
-        problems.append(Problem(label, None, None, "no sheet with an 'id' column"))
+        problems.append(Problem(label, None, None, f"no sheet with an {key!r} column"))
     return records, problems
 
 
 Sheet = tuple[str, list[Any], list[tuple[int, list[Any]]]]
 
 
-def _workbook_sheets(workbook: Any, label: str) -> list[Sheet] | Problem:
-    """The title, header and rows of every sheet with an `id` column, or the problem that stops
+def _workbook_sheets(workbook: Any, label: str, key: str = "id") -> list[Sheet] | Problem:
+    """The title, header and rows of every sheet with a `key` column, or the problem that stops
     the workbook. Read-only mode parses a sheet only while it is iterated, so a broken sheet
     raises here, not in `load_workbook`."""
     sheets: list[Sheet] = []
@@ -228,7 +231,7 @@ def _workbook_sheets(workbook: Any, label: str) -> list[Sheet] | Problem:
         if first is None:
             continue
         header = list(first)
-        if "id" not in _normalise_header(header):
+        if key not in _normalise_header(header):
             continue
         rows = []
         for n, r in enumerate(rows_iter, start=2):

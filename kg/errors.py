@@ -121,6 +121,20 @@ class UnsupportedMediaTypeError(WijkenError):
     code = "unsupported-media-type"
 
 
+class ForbiddenError(WijkenError):
+    """A token that is valid in form but not the right one, or a write path that is off."""
+
+    status = 403
+    code = "forbidden"
+
+
+class ConflictError(WijkenError):
+    """An operation that the current state does not allow (a contribution already reviewed)."""
+
+    status = 409
+    code = "conflict"
+
+
 class UpdatesDisabledError(WijkenError):
     """A SPARQL update while updates are switched off (no `update_token` configured)."""
 

@@ -107,6 +107,20 @@ class Settings(BaseSettings):
         description="Bearer token that enables SPARQL updates; updates are refused when unset. "
         "An empty value counts as unset.",
     )
+    curator_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token (and sign-in secret of `/curatie`) of the curators who review "
+        "contributions; reviewing is off when unset. An empty value counts as unset.",
+    )
+    contributions: bool = Field(
+        default=True,
+        description="Accept contributions (`/bijdragen`, `POST /api/contributions`). They are "
+        "kept outside the graph until a curator approves them.",
+    )
+    contribution_limit: int = Field(
+        default=20, ge=1, le=10_000,
+        description="Contributions one client address may submit per hour (429 beyond).",
+    )
     sandbox: bool = Field(
         default=True,
         description="After `wijken serve` has bound its port, deny the process and its SPARQL "
@@ -139,7 +153,7 @@ class Settings(BaseSettings):
         return f"http://{host}:{self.port}"
 
 
-    @field_validator("update_token", mode="before")
+    @field_validator("update_token", "curator_token", mode="before")
     @classmethod
     def _empty_token_is_unset(cls, value: object) -> object:
         """`WIJKEN_UPDATE_TOKEN=` must not enable updates for `Authorization: Bearer`."""

@@ -5,7 +5,8 @@
                                                                         # on a copy of the data
 
 Needs Debian's `chromium` and `chromium-driver` and `pip install selenium`. Writes
-docs/screenshots/{zoeken,item,drempel,wijk,sparql,overzicht,signalen,wijken,werkboek}.png (1280 px
+docs/screenshots/{zoeken,item,drempel,wijk,sparql,overzicht,signalen,wijken,werkboek,
+bijdragen}.png (1280 px
 wide).
 """
 
@@ -40,6 +41,7 @@ PAGES = {
     "signalen": ("/signalen", "#signals tbody tr"),
     "wijken": ("/wijken", "#wijken tbody tr"),
     "werkboek": ("/werkboek", "article.wb-drempel"),
+    "bijdragen": ("/bijdragen", "#bijdrage-formulier"),
 }
 
 

@@ -41,6 +41,7 @@ class Document:
     breakthroughs: list[Ref] = field(default_factory=list)
     related: list[Ref] = field(default_factory=list)
     subtype: Ref | None = None  # notation and label in the type's scheme (drempeltype, ...)
+    status: Ref | None = None  # the record's status (adms:status): voorbeeld, gevalideerd, ...
 
     @property
     def passage(self) -> str:
@@ -79,6 +80,8 @@ class Document:
             return {t.id for t in self.thresholds}
         if facet == "subtype":
             return set() if self.subtype is None else {self.subtype.id}
+        if facet == "status":
+            return set() if self.status is None else {self.status.id}
         raise KeyError(facet)
 
 
@@ -106,13 +109,16 @@ def load_documents(store: Store) -> dict[str, Document]:
     class_to_type = {str(WK[RECORD_TYPES[t][0]]): t for t in KNOWLEDGE_TYPES}
     docs: dict[str, Document] = {}
     for r in store.select(p + f"""
-        SELECT ?s ?class ?id ?title ?text ?munid ?munl ?nid ?nl ?stid ?stl WHERE {{ {head}
+        SELECT ?s ?class ?id ?title ?text ?munid ?munl ?nid ?nl ?stid ?stl ?sid ?sl WHERE {{
+          {head}
           ?s rdfs:label ?title .
           OPTIONAL {{ ?s dct:description ?text }}
           OPTIONAL {{ ?s dct:type ?st . ?st skos:notation ?stid ; skos:prefLabel ?stl
                       FILTER (lang(?stl) = "nl") }}
           OPTIONAL {{ ?s wk:municipality ?mun . ?mun wk:nisCode ?munid ; rdfs:label ?munl }}
           OPTIONAL {{ ?s wk:neighbourhood ?n . ?n dct:identifier ?nid ; rdfs:label ?nl }}
+          OPTIONAL {{ ?s adms:status ?sc . ?sc skos:notation ?sid ; skos:prefLabel ?sl
+                      FILTER (lang(?sl) = "nl") }}
         }}"""):
         rid = str(r["id"])
         docs[rid] = Document(
@@ -121,6 +127,7 @@ def load_documents(store: Store) -> dict[str, Document]:
             municipality=Ref(str(r["munid"]), str(r["munl"])) if "munid" in r else None,
             neighbourhood=Ref(str(r["nid"]), str(r["nl"])) if "nid" in r else None,
             subtype=Ref(str(r["stid"]), str(r["stl"])) if "stid" in r else None,
+            status=Ref(str(r["sid"]), str(r["sl"])) if "sid" in r else None,
         )
     for name, pattern in _LINKS.items():
         found: dict[str, set[Ref]] = {}

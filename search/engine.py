@@ -616,7 +616,7 @@ class SearchEngine:
             municipality=item_ref(d.municipality), neighbourhood=item_ref(d.neighbourhood),
             themes=item_refs(d.themes), thresholds=item_refs(d.thresholds),
             measures=item_refs(d.measures), breakthroughs=item_refs(d.breakthroughs),
-            actors=item_refs(d.actors), matched_terms=matched,
+            actors=item_refs(d.actors), status=item_ref(d.status), matched_terms=matched,
             synonyms=synonyms,
             explanation=explain(f, docs, matched, [(x.found, x.query_word) for x in synonyms],
                                 labels),

@@ -102,6 +102,8 @@ class Hit(BaseModel):
     measures: list[ItemRef] = []
     breakthroughs: list[ItemRef] = []
     actors: list[ItemRef] = []
+    status: ItemRef | None = Field(default=None, description="The record's status: voorbeeld "
+                                   "(sample data) or gevalideerd (checked by a curator).")
     matched_terms: list[str] = []
     synonyms: list[Synonym] = []
     explanation: str = Field(description="Why this matched, in Dutch.")

@@ -52,10 +52,11 @@ def test_every_route_is_documented(schema: dict, tmp_path: Path) -> None:  # typ
 
 def test_json_routes_declare_models_and_errors(schema: dict) -> None:  # type: ignore[type-arg]
     api_paths = {p: ops for p, ops in schema["paths"].items() if p.startswith("/api/")}
-    assert len(api_paths) == 11
+    assert len(api_paths) == 15
     for path, operations in api_paths.items():
         for method, operation in operations.items():
-            ok = operation["responses"]["200"]["content"]["application/json"]["schema"]
+            success = next(s for s in ("200", "201") if s in operation["responses"])
+            ok = operation["responses"][success]["content"]["application/json"]["schema"]
             assert "$ref" in ok or ok.get("type") == "array", (method, path)
             errors = {s: r for s, r in operation["responses"].items() if s[0] in "45"}
             assert errors, (method, path)

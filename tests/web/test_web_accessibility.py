@@ -20,6 +20,8 @@ PAGES = (
     "/signalen",
     "/wijken",
     "/werkboek?werf=werf-3",
+    "/bijdragen",
+    "/curatie",
     "/editor",
 )
 # Problems on the page: controls without an accessible name, images without text, and so on.
