@@ -6,7 +6,7 @@
 
 Needs Debian's `chromium` and `chromium-driver` and `pip install selenium`. Writes
 docs/screenshots/{zoeken,item,drempel,wijk,sparql,overzicht,signalen,wijken,werkboek,
-bijdragen}.png (1280 px
+bijdragen,curatie}.png (curatie: only with --data-dir, on the script's own server) (1280 px
 wide).
 """
 
@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "docs" / "screenshots"
@@ -75,7 +76,8 @@ def serve(data_dir: Path) -> Iterator[str]:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(create_app(Settings(data_dir=copy)),
+        settings = Settings(data_dir=copy, curator_token=CURATOR_TOKEN)
+        server = uvicorn.Server(uvicorn.Config(create_app(settings),
                                                host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -90,7 +92,37 @@ def serve(data_dir: Path) -> Iterator[str]:
             thread.join(30)
 
 
-def shoot(base_url: str, out: Path) -> list[Path]:
+CURATOR_TOKEN = "schermafbeelding"  # the script's own server only
+EXAMPLE_CONTRIBUTION = {
+    "type": "lesson", "title": "Een buurtbatterij werkt pas als de netbeheerder vroeg meedoet",
+    "text": "In de oogstsessie vertelde de gemeente hoe de buurtbatterij maanden vertraging "
+            "opliep: de aansluiting werd pas laat aangevraagd.",
+    "themes": ["energiegemeenschap"], "municipality": "Temse",
+    "thresholds": ["drempel-energiedelen-meters"], "organisation": "Gemeente Temse"}
+
+
+def shoot_curation(driver: Any, base_url: str, token: str, target: Path) -> bool:
+    """The curators' queue with one contribution in it (only on a server with that token)."""
+    import httpx
+    from selenium.webdriver.common.by import By
+
+    made = httpx.post(base_url + "/api/contributions", json=EXAMPLE_CONTRIBUTION, timeout=60)
+    if made.status_code != 201:
+        return False
+    driver.get(base_url + "/curatie")
+    if not driver.find_elements(By.ID, "c-token"):
+        return False
+    driver.find_element(By.ID, "c-name").send_keys("Curator")
+    driver.find_element(By.ID, "c-token").send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    time.sleep(3.0)  # the near-duplicates come from the search index
+    if not driver.find_elements(By.CSS_SELECTOR, "article.review"):
+        return False
+    driver.save_screenshot(str(target))
+    return True
+
+
+def shoot(base_url: str, out: Path, curator_token: str | None = None) -> list[Path]:
     """Open each page, wait for its main element, run the SPARQL example, save a PNG."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
@@ -119,6 +151,9 @@ def shoot(base_url: str, out: Path) -> list[Path]:
                 driver.save_screenshot(str(target))
                 driver.set_window_size(1280, 900)
                 saved.append(target)
+            if curator_token and shoot_curation(driver, base_url, curator_token,
+                                                out / "curatie.png"):
+                saved.append(out / "curatie.png")
         finally:
             driver.quit()
     return saved
@@ -137,7 +172,7 @@ def main() -> None:
     else:
         sys.path.insert(0, str(REPO))
         with serve(args.data_dir) as url:
-            saved = shoot(url, args.out)
+            saved = shoot(url, args.out, CURATOR_TOKEN)
     for path in saved:
         print(path)
 
