@@ -229,6 +229,23 @@ def contributions(
     typer.echo(f"{len(found)} contribution(s)")
 
 
+@app.command("curator-password")
+def curator_password(
+    stdin: Annotated[bool, typer.Option("--stdin", help="Read the password from standard "
+                                        "input instead of asking.")] = False,
+) -> None:
+    """Print the scrypt hash of a curators' password, for WIJKEN_CURATOR_PASSWORD_HASH."""
+    from api.security import hash_password
+
+    if stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
+    if len(password) < 12:
+        raise fail("a curators' password has at least 12 characters", 2)
+    typer.echo(hash_password(password))
+
+
 @app.command()
 def stats(data_dir: DataDir = None,
           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:

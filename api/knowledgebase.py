@@ -7,22 +7,24 @@ use, never at import time.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, SKOS
 
 import ontology
-from ingest.contributions import Contribution, Inbox, check_submission
+from ingest.contributions import Contribution, Inbox, check_submission, merge_graph
 from ingest.lookups import known_items
 from ingest.pipeline import Ingestor, IngestReport, Progress
 from ingest.readers import read_xlsx
@@ -66,12 +68,26 @@ from kg.traversal import (
     threshold_breakthroughs,
 )
 from kg.werkboek import EditionInfo, Werkboek, WerkboekScope, build_werkboek
-from ontology.namespaces import DEFAULT_BASE_IRI, PREFIXES, WK, reference_graph, sparql_prefixes
+from ontology.namespaces import (
+    DEFAULT_BASE_IRI,
+    PREFIXES,
+    THEME_SCHEME,
+    WK,
+    concept_iri,
+    item_iri,
+    reference_graph,
+    sparql_prefixes,
+)
 from search.engine import SearchEngine
 from search.index_layout import IndexLayout
 from search.result_models import SearchResult
 
 logger = logging.getLogger("wijken")
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 WERKBOEK_CACHE = 16  # werkboeken kept (per graph generation and scope)
 SIGNAL_CACHE = 64  # signal lists kept (per graph generation and filter)
@@ -544,6 +560,67 @@ class KnowledgeBase:
                                "goedgekeurd", curator, None)
         self._publish_reviews()
         return decided
+
+    def merge_contribution(self, cid: str, *, into: str, curator: str) -> Contribution:
+        """Merge into an existing record: the links the contribution proposes that the record
+        lacks (drempels, measures, themes, actors) and its text as an editorial note
+        (`skos:editorialNote`) are added to that record, in the contribution's own named graph
+        (`…/graph/samenvoeging/{id}`), in one write; the record's source file is untouched.
+        The decision is logged and published; the index and a werkboek edition follow."""
+        inbox = self.inbox
+        contribution = inbox.get(cid)
+        if contribution.status != "ingediend":
+            raise ConflictError(f"contribution {cid} is already {contribution.status}")
+        target = self.item(into)
+        if target.type not in ("lesson", "threshold", "measure", "breakthrough"):
+            raise UserError(f"into: {into!r} is a {target.type}; merge into a lesson, drempel, "
+                            "measure or breakthrough")
+        quads = self._merge_quads(contribution, target.iri, target.type)
+        with self.search_engine.expecting_sync() if self._has_index() else _nothing():
+            with self._write_lock:
+                self.store.replace_graphs({merge_graph(cid): quads})
+            decided = inbox.decide(contribution, "samengevoegd", curator, None,
+                                   merged_into=(target.type, target.id))
+            with self._write_lock:
+                inbox.publish_reviews(self.store, self.base_iri)
+            self.publish_edition()
+            if self._has_index():
+                self.search_engine.sync()
+        return decided
+
+    def _merge_quads(self, contribution: Contribution, target: str, target_type: str
+                     ) -> list[ox.Quad]:
+        """What a merge adds to `target`; references that no longer exist are user errors."""
+        record = contribution.record
+        known = known_items(self.store)
+        graph = ox.NamedNode(merge_graph(contribution.id))
+        subject = ox.NamedNode(target)
+        out: list[ox.Quad] = []
+        problems: list[Problem] = []
+        links = {"thresholds": ("threshold", WK.overcomes if target_type == "breakthrough"
+                                else WK.addresses),
+                 "measures": ("measure", WK.usesMeasure), "actors": ("actor", WK.involves)}
+        for name, (kind, predicate) in links.items():
+            values = record.get(name) or []
+            for ref in values if isinstance(values, list) else str(values).split("|"):
+                item = known.get(str(ref))
+                if item is None or item.type != kind:
+                    problems.append(Problem("bijdrage", None, name, f"no {kind} {ref!r}"))
+                elif not (target_type == "threshold" and kind == "threshold"):
+                    out.append(ox.Quad(subject, ox.NamedNode(str(predicate)), ox.NamedNode(
+                        item_iri(self.base_iri, kind, str(ref))), graph))
+        themes = record.get("themes") or []
+        for theme in themes if isinstance(themes, list) else str(themes).split("|"):
+            out.append(ox.Quad(subject, ox.NamedNode(str(DCTERMS.subject)),
+                               ox.NamedNode(concept_iri(THEME_SCHEME, str(theme))), graph))
+        if problems:
+            raise IngestError(problems)
+        text = " ".join(str(record.get(f) or "") for f in ("title", "text")).strip()
+        note = (f"Aanvulling uit bijdrage {contribution.id} van {contribution.organisation} "
+                f"({contribution.submitted[:10]}): {text}")
+        out.append(ox.Quad(subject, ox.NamedNode(str(SKOS.editorialNote)),
+                           ox.Literal(note, language="nl"), graph))
+        return out
 
     def reject_contribution(self, cid: str, *, curator: str, reason: str) -> Contribution:
         """Reject with a reason: logged and published as PROV; the graph gets no record."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
+import secrets
 from urllib.parse import urlsplit
 
 # The <style> elements the vendored libraries insert, each a fixed text (a test checks that the
@@ -99,3 +101,36 @@ def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byte
     raw = list(headers or [])
     present = {k.lower() for k, _ in raw}
     return raw + [(k, v) for k, v in _RAW_HEADERS if k not in present]
+
+
+# -- the curators' password --------------------------------------------------------------------
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # about 50 ms and 16 MB per check here
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    """`scrypt$N$r$p$salt$hash` (base64) of a password: what `curator_password_hash` holds."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                            dklen=32)
+    b64 = base64.urlsafe_b64encode
+    return (f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}$"
+            f"{b64(digest).decode()}")
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a `hash_password` string (False for a malformed one)."""
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt" or not all(p.isdigit() for p in parts[1:4]):
+        return False
+    n, r, p = (int(x) for x in parts[1:4])
+    if n > 2**20 or r > 32 or p > 16:  # a hash that would cost the server too much
+        return False
+    try:
+        salt = base64.urlsafe_b64decode(parts[4])
+        expected = base64.urlsafe_b64decode(parts[5])
+        digest = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p,
+                                dklen=len(expected), maxmem=256 * 1024 * 1024)
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, expected)

@@ -40,9 +40,14 @@ from kg.store import Store, private_dir
 from ontology.namespaces import ADMS, WK, concept_iri, item_iri, reference_graph
 
 __all__ = ["CONTRIBUTABLE_TYPES", "CONTRIBUTOR_FIELDS", "REVIEW_GRAPH", "Contribution",
-           "Inbox", "check_submission"]
+           "Inbox", "check_submission", "merge_graph"]
 
 REVIEW_GRAPH = reference_graph("beoordelingen")
+
+
+def merge_graph(cid: str) -> str:
+    """The named graph that holds what a merged contribution added to an existing record."""
+    return reference_graph(f"samenvoeging/{cid}")
 CONTRIBUTABLE_TYPES = ("lesson", "threshold", "measure", "breakthrough")
 # The record fields a contributor may fill in, and their caps (characters or list entries).
 CONTRIBUTOR_FIELDS: dict[str, int] = {
@@ -59,11 +64,14 @@ Status = Literal["ingediend", "gevalideerd", "afgewezen"]
 class Review(BaseModel):
     """A curator's decision."""
 
-    decision: Literal["goedgekeurd", "afgewezen"]
+    decision: Literal["goedgekeurd", "afgewezen", "samengevoegd"]
     curator: str
     at: str
     reason: str | None = None
     number: int = Field(description="The decision's number in the audit log.")
+    merged_into: str | None = Field(default=None, description="Merged: the existing record's "
+                                    "id.")
+    merged_type: str | None = None
 
 
 class Contribution(BaseModel):
@@ -267,17 +275,26 @@ class Inbox:
                 if line.strip()]
 
     def decide(self, contribution: Contribution, decision: str, curator: str,
-               reason: str | None, now: dt.datetime | None = None) -> Contribution:
-        """Record a decision: the audit log (appended, flushed) and the contribution."""
+               reason: str | None, now: dt.datetime | None = None, *,
+               merged_into: tuple[str, str] | None = None) -> Contribution:
+        """Record a decision (goedgekeurd, afgewezen, or samengevoegd into `merged_into`: the
+        existing record's type and id): the audit log (appended, flushed) and the
+        contribution."""
         when = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
+        if decision not in ("goedgekeurd", "afgewezen", "samengevoegd"):
+            raise ValueError(f"not a decision: {decision!r}")
         with self._lock:
             number = len(self.audit()) + 1
-            review = Review(decision="goedgekeurd" if decision == "goedgekeurd" else "afgewezen",
-                            curator=curator, at=when, reason=reason, number=number)
+            review = Review(decision=decision,  # type: ignore[arg-type]
+                            curator=curator, at=when, reason=reason, number=number,
+                            merged_type=merged_into[0] if merged_into else None,
+                            merged_into=merged_into[1] if merged_into else None)
             line = json.dumps({"number": number, "contribution": contribution.id,
                                "record": contribution.record_id,
                                "type": contribution.record_type, "decision": review.decision,
                                "curator": curator, "at": when, "reason": reason,
+                               "merged_into": review.merged_into,
+                               "merged_type": review.merged_type,
                                "channel": contribution.channel,
                                "submitted": contribution.submitted,
                                "organisation": contribution.organisation},
@@ -287,7 +304,7 @@ class Inbox:
                 log.write(line + "\n")
                 log.flush()
                 os.fsync(log.fileno())
-            status: Status = "gevalideerd" if decision == "goedgekeurd" else "afgewezen"
+            status: Status = "afgewezen" if decision == "afgewezen" else "gevalideerd"
             updated = contribution.model_copy(update={"status": status, "review": review})
             self.save(updated)
         return updated
@@ -324,7 +341,11 @@ class Inbox:
                 f"{base_iri}curator/{_slug(str(entry['curator']), 40)}"))
             add(contribution, ADMS.status, ox.NamedNode(concept_iri(
                 "recordstatus",
-                "gevalideerd" if entry["decision"] == "goedgekeurd" else "afgewezen")))
+                "afgewezen" if entry["decision"] == "afgewezen" else "gevalideerd")))
+            if entry["decision"] == "samengevoegd" and entry.get("merged_into"):
+                target = item_iri(base_iri, str(entry["merged_type"]), str(entry["merged_into"]))
+                add(review, WK.mergedInto, ox.NamedNode(target))
+                add(review, PROV.generated, ox.NamedNode(merge_graph(str(entry["contribution"]))))
             if entry["decision"] == "goedgekeurd":
                 # From the review to the record, never the record as subject: the record's own
                 # triples (and so its werkboek edition digest) stay those of its source file.

@@ -58,6 +58,8 @@ class Item(BaseModel):
     text: str | None = None
     date: str | None = None
     alt_labels: list[str] = []
+    notes: list[str] = Field(default_factory=list, description="Editorial notes: what merged "
+                             "contributions added (skos:editorialNote).")
     status: Resource | None = Field(default=None, description="The record's status "
                                     "(adms:status): its notation as `id`, the Dutch label as "
                                     "`title` and the concept's Dutch note as `note`.")
@@ -118,6 +120,7 @@ class ItemReader:
         )
         title = text = date = None
         alt: list[str] = []
+        notes: list[str] = []
         for r in fields:
             p, o = r["p"], r["o"]
             if p == RDFS.label:
@@ -128,6 +131,8 @@ class ItemReader:
                 date = str(o)
             elif p == SKOS.altLabel:
                 alt.append(str(o))
+            elif p == SKOS.editorialNote:
+                notes.append(str(o))
         links = self._links(s, "out") + self._links(s, "in")
         return Item(
             id=record_id,
@@ -137,6 +142,7 @@ class ItemReader:
             text=text,
             date=date,
             alt_labels=sorted(alt),
+            notes=sorted(notes),
             status=self._status(s),
             graph=graph,
             links=links,

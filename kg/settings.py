@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         description="Bearer token (and sign-in secret of `/curatie`) of the curators who review "
         "contributions; reviewing is off when unset. An empty value counts as unset.",
     )
+    curator_password_hash: SecretStr | None = Field(
+        default=None,
+        description="Instead of (or beside) the token: an scrypt hash of the curators' "
+        "password for signing in to `/curatie` (make one with `wijken curator-password`). The "
+        "API still takes the token.",
+    )
     contributions: bool = Field(
         default=True,
         description="Accept contributions (`/bijdragen`, `POST /api/contributions`). They are "
@@ -153,13 +159,23 @@ class Settings(BaseSettings):
         return f"http://{host}:{self.port}"
 
 
-    @field_validator("update_token", "curator_token", mode="before")
+    @field_validator("update_token", "curator_token", "curator_password_hash", mode="before")
     @classmethod
     def _empty_token_is_unset(cls, value: object) -> object:
         """`WIJKEN_UPDATE_TOKEN=` must not enable updates for `Authorization: Bearer`."""
         raw = value.get_secret_value() if isinstance(value, SecretStr) else value
         if isinstance(raw, str) and not raw.strip():
             return None
+        return value
+
+
+    @field_validator("curator_password_hash")
+    @classmethod
+    def _check_password_hash(cls, value: SecretStr | None) -> SecretStr | None:
+        parts = value.get_secret_value().split("$") if value is not None else []
+        if value is not None and (len(parts) != 6 or parts[0] != "scrypt"):
+            raise ValueError("not a password hash of `wijken curator-password` "
+                             "(scrypt$N$r$p$salt$hash)")
         return value
 
 

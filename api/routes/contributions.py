@@ -53,6 +53,8 @@ class Receipt(BaseModel):
     record_id: str = Field(description="The id the record gets (and keeps) once approved.")
     record: str | None = Field(default=None, description="The record's page, once approved.")
     reason: str | None = Field(default=None, description="The curator's reason, if rejected.")
+    merged_into: str | None = Field(default=None, description="The existing record it was "
+                                    "merged into, if merged.")
     reviewed: str | None = None
 
 
@@ -83,13 +85,25 @@ class Decision(BaseModel):
                                "reject; shown to the contributor).")
     edits: dict[str, Any] | None = Field(default=None, description="Approve: record fields "
                                          "the curator corrects (the contribution's fields).")
+    into: str | None = Field(default=None, max_length=200, description="Merge: the id of the "
+                             "existing record to merge into.")
+
+
+def record_page(c: Contribution) -> str | None:
+    """The page of the record a contribution became (or was merged into), once decided."""
+    if c.status != "gevalideerd" or c.review is None:
+        return None
+    if c.review.merged_into:
+        return f"/id/{c.review.merged_type}/{c.review.merged_into}"
+    return f"/id/{c.record_type}/{c.record_id}"
 
 
 def receipt(kb: KnowledgeBase, c: Contribution) -> Receipt:
     return Receipt(
         id=c.id, status=c.status, type=c.record_type, title=str(c.record.get("title", "")),
         submitted=c.submitted, receipt=f"/bijdragen/{c.id}", record_id=c.record_id,
-        record=(f"/id/{c.record_type}/{c.record_id}" if c.status == "gevalideerd" else None),
+        record=record_page(c),
+        merged_into=c.review.merged_into if c.review else None,
         reason=c.review.reason if c.review and c.status == "afgewezen" else None,
         reviewed=c.review.at if c.review else None)
 
@@ -231,6 +245,23 @@ def approve(kb: KnowledgeBaseDep, settings: SettingsDep, id: ContributionId,
     require_curator(settings, authorization)
     decision = decision or Decision()
     return view(kb, kb.approve_contribution(id, curator=decision.curator, edits=decision.edits),
+                duplicates=False)
+
+
+@router.post("/contributions/{id}/merge", response_model=ContributionView,
+             summary="Merge a contribution into an existing record (curators)",
+             responses=error_responses(400, 401, 403, 404, 409, 422))
+def merge(kb: KnowledgeBaseDep, settings: SettingsDep, id: ContributionId,
+          decision: Annotated[Decision, Body()], authorization: Authorization = None,
+          ) -> ContributionView:
+    """The contribution supplements the record `into` (a lesson, drempel, measure or
+    breakthrough): the links it proposes that the record lacks and its text, as an editorial
+    note, are added in the contribution's own named graph; the record's source is untouched.
+    Status *gevalideerd*, decision *samengevoegd*; the receipt points at that record."""
+    require_curator(settings, authorization)
+    if not decision.into:
+        raise UserError("into: name the existing record to merge into")
+    return view(kb, kb.merge_contribution(id, into=decision.into, curator=decision.curator),
                 duplicates=False)
 
 

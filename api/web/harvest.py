@@ -29,6 +29,7 @@ from starlette.datastructures import FormData, UploadFile
 from api.deps import KnowledgeBaseDep, SettingsDep
 from api.knowledgebase import KnowledgeBase
 from api.routes.contributions import accept_contribution, limiter
+from api.security import verify_password
 from api.web.templating import render
 from ingest.contributions import CONTRIBUTABLE_TYPES, CONTRIBUTOR_FIELDS, Contribution
 from kg.errors import (
@@ -78,11 +79,28 @@ def _check_csrf(expected: str, form: FormData) -> None:
                              "and send it again")
 
 
+def _secret(settings: Settings) -> str | None:
+    """What signs the curators in on the site: the token, else the password hash."""
+    found = settings.curator_token or settings.curator_password_hash
+    return found.get_secret_value() if found is not None else None
+
+
 def _key(settings: Settings) -> bytes:
-    if settings.curator_token is None:
-        raise ForbiddenError("reviewing is off on this server (no curator token configured)")
-    return hmac.new(settings.curator_token.get_secret_value().encode(),
-                    b"wijken-curatie-sessie", hashlib.sha256).digest()
+    secret = _secret(settings)
+    if secret is None:
+        raise ForbiddenError("reviewing is off on this server (no curator token or password "
+                             "configured)")
+    return hmac.new(secret.encode(), b"wijken-curatie-sessie", hashlib.sha256).digest()
+
+
+def _signs_in(settings: Settings, given: str) -> bool:
+    """The curator token, or the password behind `curator_password_hash`."""
+    token, password = settings.curator_token, settings.curator_password_hash
+    if token is not None and given and hmac.compare_digest(
+            given.encode(), token.get_secret_value().encode()):
+        return True
+    return password is not None and bool(given) and verify_password(
+        given, password.get_secret_value())
 
 
 def _sign(key: bytes, payload: str) -> str:
@@ -91,7 +109,7 @@ def _sign(key: bytes, payload: str) -> str:
 
 def _session(request: Request, settings: Settings) -> str | None:
     """The signed-in curator's name, or None."""
-    if settings.curator_token is None:
+    if _secret(settings) is None:
         return None
     raw = request.cookies.get(SESSION_COOKIE, "")
     parts = raw.split(".")
@@ -334,7 +352,7 @@ def curation_page(request: Request, kb: KnowledgeBaseDep, settings: SettingsDep)
     if curator is None:
         csrf = _csrf_cookie(request) or secrets.token_hex(16)
         response = render(request, "curation_login.html", {
-            "csrf": csrf, "enabled": settings.curator_token is not None})
+            "csrf": csrf, "enabled": _secret(settings) is not None})
         return _with_csrf_cookie(response, csrf, settings)
     queue = kb.inbox.all("ingediend")
     recent = [c for c in reversed(kb.inbox.all()) if c.status != "ingediend"][:10]
@@ -349,10 +367,9 @@ async def curation_sign_in(request: Request, settings: SettingsDep) -> Response:
     form = await _form(request, 4000)
     _check_csrf(_csrf_cookie(request), form)
     key = _key(settings)
-    assert settings.curator_token is not None
-    token = str(form.get("token") or "")
+    token = str(form.get("token") or "")[:1000]
     name = " ".join(str(form.get("name") or "").split())[:80] or "curator"
-    if not hmac.compare_digest(token.encode(), settings.curator_token.get_secret_value().encode()):
+    if not _signs_in(settings, token):
         time.sleep(0.5)  # a guess costs time
         csrf = _csrf_cookie(request)
         return render(request, "curation_login.html", {
@@ -410,6 +427,20 @@ async def curation_reject(request: Request, kb: KnowledgeBaseDep, settings: Sett
     except WijkenError as exc:
         return _back(f"niet afgewezen: {exc}")
     return _back(f"afgewezen: {c.record.get('title', '')}")
+
+
+@router.post("/curatie/{id}/samenvoegen", response_class=HTMLResponse, name="curation_merge")
+async def curation_merge(request: Request, kb: KnowledgeBaseDep, settings: SettingsDep,
+                         id: str) -> Response:
+    curator, form = await _curator_form(request, settings)
+    into = " ".join(str(form.get("into") or "").split())[:200]
+    try:
+        if not into:
+            raise UserError("kies het record om mee samen te voegen")
+        c = await run_in_threadpool(kb.merge_contribution, id, into=into, curator=curator)
+    except WijkenError as exc:
+        return _back(f"niet samengevoegd: {exc}")
+    return _back(f"samengevoegd in {into}: {c.record.get('title', '')}")
 
 
 def _back(message: str) -> Response:

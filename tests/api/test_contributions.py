@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -290,3 +292,76 @@ def test_the_contact_can_be_forgotten_from_the_command_line(harvest: LiveServer,
     assert harvest.kb.inbox.contact(cid) is None
     listed = wijken("contributions", "--data-dir", harvest.settings.data_dir, "--json")
     assert listed.code == 0 and cid in listed.out and "contact@" not in listed.out
+
+
+def test_merging_supplements_an_existing_record(harvest: LiveServer, http: httpx.Client) -> None:
+    word = "meterkast" + uuid.uuid4().hex[:6]
+    body = lesson(word, themes=["energiegemeenschap", "participatie"],
+                  thresholds=["drempel-energiedelen-meters", "drempel-taal"])
+    cid = http.post("/api/contributions", json=body).json()["id"]
+    assert_error(http.post(f"/api/contributions/{cid}/merge", headers=AUTH, json={}), 400)
+    assert_error(http.post(f"/api/contributions/{cid}/merge", headers=AUTH,
+                           json={"into": "bestaat-niet"}), 404)
+    assert_error(http.post(f"/api/contributions/{cid}/merge", headers=AUTH,
+                           json={"into": "stad-gent"}), 400)  # an actor
+    target = "les-b-027"
+    r = http.post(f"/api/contributions/{cid}/merge", headers=AUTH,
+                  json={"into": target, "curator": "Curator An"})
+    assert r.status_code == 200, r.text
+    receipt = http.get(f"/api/contributions/{cid}").json()
+    assert receipt["status"] == "gevalideerd" and receipt["merged_into"] == target
+    assert receipt["record"] == f"/id/lesson/{target}"
+    # The record has the proposed links and the text as an editorial note; no new record.
+    iri = f"<{BASE}lesson/{target}>"
+    assert ask(harvest, f"""PREFIX wk: <https://w3id.org/100wijken/ns#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        ASK {{ {iri} wk:addresses <{BASE}threshold/drempel-taal> ;
+                     skos:editorialNote ?note FILTER (CONTAINS(?note, "{word}")) }}""")
+    assert http.get(f"/api/items/{body_id(receipt)}").status_code == 404
+    assert ask(harvest, f"""PREFIX wk: <https://w3id.org/100wijken/ns#>
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        ASK {{ ?r wk:decision "samengevoegd" ; wk:mergedInto {iri} ;
+                  prov:used <{BASE}bijdrage/{cid}> }}""")
+    assert_error(http.post(f"/api/contributions/{cid}/merge", headers=AUTH,
+                           json={"into": target}), 409)
+
+
+def body_id(receipt: dict[str, object]) -> str:
+    return str(receipt["record_id"])
+
+
+def test_curators_can_sign_in_with_a_password(tmp_path: Path) -> None:
+    from api.security import hash_password, verify_password
+
+    stored = hash_password("een lang curatorwachtwoord")
+    assert verify_password("een lang curatorwachtwoord", stored)
+    assert not verify_password("fout", stored)
+    assert not verify_password("x", "scrypt$99999999$8$1$AA==$AA==")  # too costly: refused
+    assert not verify_password("x", "geen hash")
+    port = free_port()
+    settings = Settings(data_dir=tmp_path / "data", curator_password_hash=stored,
+                        public_url=f"http://127.0.0.1:{port}")
+    kb = KnowledgeBase.from_settings(settings)
+    try:
+        with running(create_app(settings, kb=kb), port) as url, httpx.Client(
+                base_url=url, timeout=60) as client:
+            token = csrf_of(client.get("/curatie").text)
+            wrong = client.post("/curatie/aanmelden", data={"csrf": token, "token": "fout"})
+            assert wrong.status_code == 403 and "geen toegang" in wrong.text
+            ok = client.post("/curatie/aanmelden", data={
+                "csrf": token, "token": "een lang curatorwachtwoord", "name": "An"},
+                follow_redirects=True)
+            assert ok.status_code == 200 and "te beoordelen" in ok.text
+            # The API still wants the token, which this server does not have.
+            assert_error(client.get("/api/contributions", headers=AUTH), 403)
+    finally:
+        kb.close()
+    run = subprocess.run([sys.executable, "-m", "api.cli", "curator-password", "--stdin"],
+                         input="een lang curatorwachtwoord\n", capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr
+    assert verify_password("een lang curatorwachtwoord", run.stdout.strip())
+    short = subprocess.run([sys.executable, "-m", "api.cli", "curator-password", "--stdin"],
+                           input="kort\n", capture_output=True, text=True, timeout=120,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert short.returncode == 2 and "12 characters" in short.stderr

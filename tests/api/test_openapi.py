@@ -52,7 +52,7 @@ def test_every_route_is_documented(schema: dict, tmp_path: Path) -> None:  # typ
 
 def test_json_routes_declare_models_and_errors(schema: dict) -> None:  # type: ignore[type-arg]
     api_paths = {p: ops for p, ops in schema["paths"].items() if p.startswith("/api/")}
-    assert len(api_paths) == 15
+    assert len(api_paths) == 16
     for path, operations in api_paths.items():
         for method, operation in operations.items():
             success = next(s for s in ("200", "201") if s in operation["responses"])

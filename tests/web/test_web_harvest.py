@@ -132,3 +132,25 @@ def test_a_wrong_curator_token_is_refused(browser: Any, site: str, wait: Any) ->
     alert = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[role=alert]"))
     assert "geen toegang" in alert[0].text
     assert not browser.find_elements(By.CSS_SELECTOR, "article.review")
+
+
+def test_a_curator_merges_a_contribution_into_an_existing_record(browser: Any, site: str,
+                                                                 wait: Any) -> None:
+    word = "buurtbatterij" + uuid.uuid4().hex[:5]
+    cid = contribute(browser, site, wait, f"Een {word} is eerst een leerproject")
+    browser.delete_all_cookies()
+    browser.get(site + "/curatie")
+    browser.find_element(By.ID, "c-token").send_keys(TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    article = wait(browser, lambda d: d.find_elements(By.ID, f"r-{cid}"))[0]
+    into = article.find_element(By.CSS_SELECTOR, "input[name=into]").get_attribute("value")
+    assert into, "the nearest existing record is offered"
+    article.find_element(By.XPATH, ".//button[normalize-space()='Samenvoegen']").click()
+    wait(browser, lambda d: "samengevoegd" in d.find_element(By.CSS_SELECTOR, ".notice").text)
+    browser.get(site + f"/bijdragen/{cid}")
+    status = browser.find_element(By.CSS_SELECTOR, ".receipt-status")
+    assert "Samengevoegd" in status.text
+    status.find_element(By.TAG_NAME, "a").click()
+    wait(browser, lambda d: d.current_url.endswith("/" + into))
+    assert word in browser.find_element(By.TAG_NAME, "main").text  # the editorial note
+    no_script_ran(browser)
