@@ -183,7 +183,7 @@ def test_result_serialises_to_the_documented_json(kb: KnowledgeBase) -> None:
     hit = data["hits"][0]
     assert {"id", "type", "type_label", "title", "score", "iri", "snippet", "municipality",
             "neighbourhood", "themes", "thresholds", "measures", "breakthroughs", "actors",
-            "matched_terms", "synonyms", "explanation", "components"} == set(hit)
+            "status", "matched_terms", "synonyms", "explanation", "components"} == set(hit)
     assert set(hit["components"]) == {"dense", "bm25", "dense2", "graph", "boosts"}
     assert set(hit["components"]["graph"]) == {"score", "edge", "source", "via"}
     assert set(hit["components"]["dense"]) == {"rank", "score", "normalised"}
