@@ -7,14 +7,13 @@ use, never at import time.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -32,7 +31,6 @@ from kg import municipalities
 from kg.catalogue import source_graphs
 from kg.editions import current_edition, editions, publish
 from kg.errors import (
-    ConflictError,
     IngestError,
     NotFoundError,
     Problem,
@@ -84,10 +82,6 @@ from search.result_models import SearchResult
 
 logger = logging.getLogger("wijken")
 
-
-@contextlib.contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 WERKBOEK_CACHE = 16  # werkboeken kept (per graph generation and scope)
 SIGNAL_CACHE = 64  # signal lists kept (per graph generation and filter)
@@ -263,13 +257,20 @@ class KnowledgeBase:
     def sparql_update(self, update: str) -> None:
         """Run a SPARQL update as the one writer, then bring the search index up to date.
         Searches meanwhile answer from the previous index (see `SearchEngine.sync`)."""
-        if not self._has_index():
+        def write() -> None:
             self._update(update)
             self.publish_edition()
+
+        self._write_then_sync(write)
+
+    def _write_then_sync(self, write: Callable[[], None]) -> None:
+        """A write that bypasses `ingest`, then the search index brought up to date once;
+        searches meanwhile answer from the previous index (see `SearchEngine.sync`)."""
+        if not self._has_index():
+            write()
             return
         with self.search_engine.expecting_sync():
-            self._update(update)
-            self.publish_edition()
+            write()
             self.search_engine.sync()
 
     def _update(self, update: str) -> None:
@@ -539,9 +540,7 @@ class KnowledgeBase:
         its own source file, the index synced, the decision logged and published as PROV.
         A record the pipeline refuses raises `IngestError` and changes nothing."""
         inbox = self.inbox
-        contribution = inbox.get(cid)
-        if contribution.status != "ingediend":
-            raise ConflictError(f"contribution {cid} is already {contribution.status}")
+        contribution = inbox.pending(cid)
         record = dict(contribution.record)
         if edits:
             fields, _, problems = check_submission(
@@ -568,25 +567,24 @@ class KnowledgeBase:
         (`…/graph/samenvoeging/{id}`), in one write; the record's source file is untouched.
         The decision is logged and published; the index and a werkboek edition follow."""
         inbox = self.inbox
-        contribution = inbox.get(cid)
-        if contribution.status != "ingediend":
-            raise ConflictError(f"contribution {cid} is already {contribution.status}")
+        contribution = inbox.pending(cid)
         target = self.item(into)
         if target.type not in ("lesson", "threshold", "measure", "breakthrough"):
             raise UserError(f"into: {into!r} is a {target.type}; merge into a lesson, drempel, "
                             "measure or breakthrough")
         quads = self._merge_quads(contribution, target.iri, target.type)
-        with self.search_engine.expecting_sync() if self._has_index() else _nothing():
+        decided: list[Contribution] = []
+
+        def write() -> None:
             with self._write_lock:
                 self.store.replace_graphs({merge_graph(cid): quads})
-            decided = inbox.decide(contribution, "samengevoegd", curator, None,
-                                   merged_into=(target.type, target.id))
-            with self._write_lock:
-                inbox.publish_reviews(self.store, self.base_iri)
+            decided.append(inbox.decide(contribution, "samengevoegd", curator, None,
+                                        merged_into=(target.type, target.id)))
+            self._write_reviews()
             self.publish_edition()
-            if self._has_index():
-                self.search_engine.sync()
-        return decided
+
+        self._write_then_sync(write)
+        return decided[0]
 
     def _merge_quads(self, contribution: Contribution, target: str, target_type: str
                      ) -> list[ox.Quad]:
@@ -627,23 +625,18 @@ class KnowledgeBase:
         reason = " ".join(str(reason or "").split())
         if not reason or len(reason) > 1000:
             raise UserError("reason: give the contributor a reason (at most 1000 characters)")
-        contribution = self.inbox.get(cid)
-        if contribution.status != "ingediend":
-            raise ConflictError(f"contribution {cid} is already {contribution.status}")
+        contribution = self.inbox.pending(cid)
         decided = self.inbox.decide(contribution, "afgewezen", curator, reason)
         self._publish_reviews()
         return decided
 
     def _publish_reviews(self) -> None:
         """Rewrite the review graph (PROV) from the audit log; the index follows the write."""
-        if not self._has_index():
-            with self._write_lock:
-                self.inbox.publish_reviews(self.store, self.base_iri)
-            return
-        with self.search_engine.expecting_sync():
-            with self._write_lock:
-                self.inbox.publish_reviews(self.store, self.base_iri)
-            self.search_engine.sync()
+        self._write_then_sync(self._write_reviews)
+
+    def _write_reviews(self) -> None:
+        with self._write_lock:
+            self.inbox.publish_reviews(self.store, self.base_iri)
 
     def near_duplicates(self, contribution: Contribution, k: int = 3) -> list[tuple[str, str,
                                                                                   float]]:

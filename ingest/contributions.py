@@ -35,7 +35,7 @@ import pyoxigraph as ox
 from pydantic import BaseModel, Field
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from kg.errors import NotFoundError, Problem
+from kg.errors import ConflictError, NotFoundError, Problem
 from kg.store import Store, private_dir
 from ontology.namespaces import ADMS, WK, concept_iri, item_iri, reference_graph
 
@@ -198,6 +198,13 @@ class Inbox:
             return Contribution.model_validate_json(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise NotFoundError(f"no contribution {cid!r}") from None
+
+    def pending(self, cid: str) -> Contribution:
+        """A contribution that still awaits its decision (ConflictError once decided)."""
+        contribution = self.get(cid)
+        if contribution.status != "ingediend":
+            raise ConflictError(f"contribution {cid} is already {contribution.status}")
+        return contribution
 
     def all(self, status: str | None = None) -> list[Contribution]:
         if not self.root.is_dir():

@@ -264,6 +264,8 @@ class _Graph:
                 kind="activiteit" if kind == "activity" else "brondocument",
                 date=_s(r.get("date"))[:10] or None))
         self.links: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        # addresses/overcomes the other way: drempel -> the items linked to it
+        self.linked_to: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for r in store.select(P + """
             SELECT ?s ?p ?o WHERE { ?s ?p ?o .
               VALUES ?p { wk:addresses wk:overcomes wk:usesMeasure wk:involves wk:related } }"""):
@@ -271,6 +273,8 @@ class _Graph:
             self.links[p][str(r["s"])].add(str(r["o"]))
             if p == "related":
                 self.links[p][str(r["o"])].add(str(r["s"]))
+            elif p in ("addresses", "overcomes"):
+                self.linked_to[p][str(r["o"])].add(str(r["s"]))
         self.actors: dict[str, Ref] = {str(r["a"]): Ref(id=str(r["id"]), title=str(r["label"]),
                                                         iri=str(r["a"]), type="actor")
                                        for r in store.select(P + """
@@ -310,6 +314,11 @@ class _Graph:
                 out.append(self.actors[i])
         return sorted(out, key=lambda r: r.title.lower())
 
+    def date_of(self, iri: str) -> str | None:
+        """A record's own date, else its source's."""
+        source = self.sources.get(iri)
+        return self.records[iri].date or (source.date if source else None)
+
     def entry(self, iri: str, changes: dict[str, str]) -> Entry:
         rec = self.records[iri]
         return Entry(
@@ -317,7 +326,7 @@ class _Graph:
             municipalities=sorted(self.places.get(iri, {}).values()),
             neighbourhoods=sorted(label for _, label in self.wijken.get(iri, {}).values()),
             actors=self.refs(self.links["involves"].get(iri, ()), "actor"),
-            date=rec.date or (self.sources[iri].date if iri in self.sources else None),
+            date=self.date_of(iri),
             source=self.sources.get(iri), change=changes.get(iri),
             record_status=rec.status)
 
@@ -433,8 +442,7 @@ def _home(iri: str, g: _Graph, drempel_count: Counter[str], scope: WerkboekScope
         themes = [t for t in themes if scope.werf in g.theme_werven[t]]
     if not themes:
         return "", ""
-    evidence = [i for p in ("addresses", "overcomes") for i, ts in g.links[p].items()
-                if iri in ts]
+    evidence = g.linked_to["addresses"][iri] | g.linked_to["overcomes"][iri]
     shared = Counter(t for i in evidence for t in g.themes_of[i] if t in themes)
     if scope.werf:
         werf = scope.werf
@@ -456,8 +464,8 @@ def _majority_werf(themes: set[str], g: _Graph) -> str:
 
 def _drempel(rec: _Record, signal: Signal, home: str, g: _Graph, changes: dict[str, str]
              ) -> DrempelSection:
-    addressing = {i for i, ts in g.links["addresses"].items() if rec.iri in ts}
-    overcoming = {i for i, ts in g.links["overcomes"].items() if rec.iri in ts}
+    addressing = g.linked_to["addresses"][rec.iri]
+    overcoming = g.linked_to["overcomes"][rec.iri]
     breakthroughs = []
     used_measures: set[str] = set()
     for b in sorted(overcoming, key=lambda i: g.records[i].title.lower()):
@@ -489,7 +497,7 @@ def _drempel(rec: _Record, signal: Signal, home: str, g: _Graph, changes: dict[s
                                                       key=lambda i: g.records[i].title.lower())
                   if g.records[i].type == "measure"],
         lessons=[g.entry(i, changes) for i in sorted(
-            addressing, key=lambda i: (g.entry(i, {}).date or "", g.records[i].title.lower()))
+            addressing, key=lambda i: (g.date_of(i) or "", g.records[i].title.lower()))
                  if g.records[i].type == "lesson"],
         source=g.sources.get(rec.iri), change=changes.get(rec.iri),
         record_status=rec.status)

@@ -9,10 +9,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from kg.store import Store
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -38,6 +42,18 @@ def sample_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     finally:
         kb.close()
     yield data_dir
+
+
+@pytest.fixture(scope="module")
+def sample_store(sample_data_dir: Path) -> Iterator[Store]:
+    """The sample corpus's store, opened read-only (for tests that only read the graph)."""
+    from kg.store import Store
+
+    store = Store(sample_data_dir, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def store_generation(data_dir: Path) -> int:

@@ -28,7 +28,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.deps import KnowledgeBaseDep, SettingsDep
 from api.knowledgebase import KnowledgeBase
-from api.routes.contributions import accept_contribution, limiter
+from api.routes.contributions import accept_contribution, client_of, limiter
 from api.security import verify_password
 from api.web.templating import render
 from ingest.contributions import CONTRIBUTABLE_TYPES, CONTRIBUTOR_FIELDS, Contribution
@@ -318,7 +318,7 @@ def _sheet(request: Request, kb: KnowledgeBase, settings: Settings, name: str, d
         raise UserError(f"{name}: at most {SHEET_ROWS} rows per spreadsheet")
     limit = limiter(request, settings)
     for _ in rows:  # each row is a contribution
-        limit.take(request.client.host if request.client else "unknown")
+        limit.take(client_of(request))
     meta = {"organisation": organisation, **({"email": email} if email else {})}
     return kb.contribute_batch([{**row, **meta} for row in rows], channel="xlsx", file=name,
                                lines=lines)

@@ -6,8 +6,6 @@ clean errors for an unknown scope."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,29 +18,21 @@ P = sparql_prefixes()
 
 
 @pytest.fixture(scope="module")
-def store(sample_data_dir: Path) -> Iterator[Store]:
-    s = Store(sample_data_dir, read_only=True)
-    try:
-        yield s
-    finally:
-        s.close()
+def book(sample_store: Store) -> Werkboek:
+    return build_werkboek(sample_store)
 
 
-@pytest.fixture(scope="module")
-def book(store: Store) -> Werkboek:
-    return build_werkboek(store)
+def pairs(sample_store: Store, query: str) -> set[tuple[str, str]]:
+    return {(str(r["a"]), str(r["b"])) for r in sample_store.select(P + query)}
 
 
-def pairs(store: Store, query: str) -> set[tuple[str, str]]:
-    return {(str(r["a"]), str(r["b"])) for r in store.select(P + query)}
-
-
-def test_every_drempel_once_under_a_werf_and_theme_of_its_own(store: Store,
+def test_every_drempel_once_under_a_werf_and_theme_of_its_own(sample_store: Store,
                                                               book: Werkboek) -> None:
-    thresholds = {str(r["t"]) for r in store.select(P + "SELECT ?t WHERE { ?t a wk:Threshold }")}
+    thresholds = {str(r["t"]) for r in sample_store.select(
+        P + "SELECT ?t WHERE { ?t a wk:Threshold }")}
     placed = Counter(d.iri for d in book.drempels)
     assert set(placed) == thresholds and set(placed.values()) == {1}
-    theme_werf = pairs(store, """SELECT ?a ?b WHERE { ?t a wk:Threshold ; dct:subject ?c .
+    theme_werf = pairs(sample_store, """SELECT ?a ?b WHERE { ?t a wk:Threshold ; dct:subject ?c .
         ?c skos:notation ?n ; wk:lekpWerf/skos:notation ?w BIND (STR(?t) AS ?a)
         BIND (CONCAT(?n, " ", ?w) AS ?b) }""")
     for part in book.parts:
@@ -53,12 +43,12 @@ def test_every_drempel_once_under_a_werf_and_theme_of_its_own(store: Store,
                 assert theme.label not in d.also_under
 
 
-def test_breakthroughs_measures_and_lessons_are_the_linked_ones(store: Store,
+def test_breakthroughs_measures_and_lessons_are_the_linked_ones(sample_store: Store,
                                                                 book: Werkboek) -> None:
-    overcomes = pairs(store, "SELECT ?a ?b WHERE { ?a a wk:Breakthrough ; wk:overcomes ?b }")
-    addresses = pairs(store, """SELECT ?a ?b WHERE { ?a wk:addresses ?b ; a ?c
+    overcomes = pairs(sample_store, "SELECT ?a ?b WHERE { ?a a wk:Breakthrough ; wk:overcomes ?b }")
+    addresses = pairs(sample_store, """SELECT ?a ?b WHERE { ?a wk:addresses ?b ; a ?c
         VALUES ?c { wk:Lesson wk:Measure } }""")
-    uses = pairs(store, "SELECT ?a ?b WHERE { ?a wk:usesMeasure ?b }")
+    uses = pairs(sample_store, "SELECT ?a ?b WHERE { ?a wk:usesMeasure ?b }")
     for d in book.drempels:
         assert {b.iri for b in d.breakthroughs} == {a for a, b in overcomes if b == d.iri}
         lessons = {e.iri for e in d.lessons}
@@ -77,9 +67,9 @@ def test_breakthroughs_measures_and_lessons_are_the_linked_ones(store: Store,
     assert book.open_drempels, "the sample has drempels nobody overcame yet"
 
 
-def test_every_entry_names_its_source_as_the_graph_records_it(store: Store,
+def test_every_entry_names_its_source_as_the_graph_records_it(sample_store: Store,
                                                               book: Werkboek) -> None:
-    sources = pairs(store, """SELECT ?a ?b WHERE {
+    sources = pairs(sample_store, """SELECT ?a ?b WHERE {
         ?a prov:wasGeneratedBy|dct:source ?b }""")
     entries = [e for d in book.drempels for e in (*d.breakthroughs, *d.measures, *d.lessons)]
     assert entries
@@ -106,8 +96,8 @@ def test_each_item_is_written_out_once_and_repeats_point_there(book: Werkboek) -
                 assert e.shown_at.id == where[e.iri]
 
 
-def test_where_it_occurs_matches_the_drempel_signals(store: Store, book: Werkboek) -> None:
-    municipalities = {str(r["t"]): int(str(r["n"])) for r in store.select(P + """
+def test_where_it_occurs_matches_the_drempel_signals(sample_store: Store, book: Werkboek) -> None:
+    municipalities = {str(r["t"]): int(str(r["n"])) for r in sample_store.select(P + """
         SELECT ?t (COUNT(DISTINCT ?m) AS ?n) WHERE { ?t a wk:Threshold .
           OPTIONAL { ?i (wk:addresses|wk:overcomes)? ?t .
                      ?i wk:municipality|wk:neighbourhood/wk:municipality ?m } } GROUP BY ?t""")}
@@ -117,8 +107,8 @@ def test_where_it_occurs_matches_the_drempel_signals(store: Store, book: Werkboe
             assert d.last_date is not None and d.first_date <= d.last_date
 
 
-def test_chapters_open_their_werf(store: Store, book: Werkboek) -> None:
-    chapters = {str(r["d"]) for r in store.select(P + f"""SELECT ?d WHERE {{
+def test_chapters_open_their_werf(sample_store: Store, book: Werkboek) -> None:
+    chapters = {str(r["d"]) for r in sample_store.select(P + f"""SELECT ?d WHERE {{
         ?d a wk:SourceDocument ; dct:type/skos:notation "{CHAPTER_SUBTYPE}" }}""")}
     placed = [c.iri for p in book.parts for c in p.chapters]
     assert chapters and sorted(placed) == sorted(chapters)
@@ -132,18 +122,18 @@ def test_indexes_point_at_drempels_in_the_book(book: Werkboek) -> None:
         assert labels == sorted(labels)
 
 
-def test_partial_werkboeken(store: Store, book: Werkboek) -> None:
-    werf = build_werkboek(store, WerkboekScope(werf="werf-4"))
+def test_partial_werkboeken(sample_store: Store, book: Werkboek) -> None:
+    werf = build_werkboek(sample_store, WerkboekScope(werf="werf-4"))
     assert [p.notation for p in werf.parts] == ["werf-4"] and werf.scope["werf"].startswith(
         "werf-4")
-    in_werf = {str(r["t"]) for r in store.select(P + """SELECT ?t WHERE { ?t a wk:Threshold ;
+    in_werf = {str(r["t"]) for r in sample_store.select(P + """SELECT ?t WHERE { ?t a wk:Threshold ;
         dct:subject/wk:lekpWerf/skos:notation "werf-4" }""")}
     assert {d.iri for d in werf.drempels} == in_werf
-    theme = build_werkboek(store, WerkboekScope(theme="renovatie"))
+    theme = build_werkboek(sample_store, WerkboekScope(theme="renovatie"))
     assert theme.drempels and all(t.notation == "renovatie" for p in theme.parts
                                   for t in p.themes)
-    by_name = build_werkboek(store, WerkboekScope(municipality="leuven"))
-    by_nis = build_werkboek(store, WerkboekScope(municipality="24062"))
+    by_name = build_werkboek(sample_store, WerkboekScope(municipality="leuven"))
+    by_nis = build_werkboek(sample_store, WerkboekScope(municipality="24062"))
     assert [d.id for d in by_name.drempels] == [d.id for d in by_nis.drempels]
     assert 0 < len(by_nis.drempels) < len(book.drempels)
     assert all("Leuven" in d.municipalities for d in by_nis.drempels)
@@ -153,7 +143,7 @@ def test_partial_werkboeken(store: Store, book: Werkboek) -> None:
 @pytest.mark.parametrize(("scope", "named"), [
     (WerkboekScope(werf="werf-9"), "werf-9"), (WerkboekScope(theme="geen-thema"), "renovatie"),
     (WerkboekScope(municipality="Atlantis"), "Atlantis")])
-def test_an_unknown_scope_is_a_user_error(store: Store, scope: WerkboekScope,
+def test_an_unknown_scope_is_a_user_error(sample_store: Store, scope: WerkboekScope,
                                           named: str) -> None:
     with pytest.raises(UserError, match=named):
-        build_werkboek(store, scope)
+        build_werkboek(sample_store, scope)
